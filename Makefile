@@ -1,0 +1,120 @@
+# postern - one plain GNU Makefile.  See README.md for the targets.
+
+PREFIX ?= /usr/local
+BUILD ?= build
+CC ?= cc
+
+WARN = -Wall -Wextra -Wformat=2 -Wshadow -Wstrict-prototypes \
+       -Wno-missing-field-initializers
+ifeq ($(WERROR),1)
+WARN += -Werror
+endif
+ifeq ($(SAN),1)
+SANFLAGS = -fsanitize=address,undefined -fno-omit-frame-pointer \
+           -fno-sanitize-recover=undefined
+endif
+OPT ?= -O2 -g
+# User CFLAGS extend ours; they never replace the warnings.
+ALL_CFLAGS = -std=c11 -D_GNU_SOURCE $(OPT) $(WARN) $(SANFLAGS) -MMD -MP $(CFLAGS)
+ALL_LDFLAGS = $(SANFLAGS) $(LDFLAGS)
+
+LIBS_MIME = -lmagic
+LIBS_CLI = -lcrypto
+
+# ---- modules ---------------------------------------------------------------
+LIB_SRC  = $(wildcard lib/*.c)
+MIME_SRC = $(wildcard mime/*.c)
+CLI_SRC  = $(wildcard cli/*.c)
+
+obj = $(patsubst %.c,$(BUILD)/%.o,$(1))
+LIB_OBJ  = $(call obj,$(LIB_SRC))
+MIME_OBJ = $(call obj,$(MIME_SRC))
+CLI_OBJ  = $(call obj,$(CLI_SRC))
+
+# One test binary per source file, linking only its module and lib/.
+TEST_LIB_SRC  = $(wildcard tests/lib/test_*.c)
+TEST_MIME_SRC = $(wildcard tests/mime/test_*.c)
+TEST_LIB_BIN  = $(patsubst %.c,$(BUILD)/%,$(TEST_LIB_SRC))
+TEST_MIME_BIN = $(patsubst %.c,$(BUILD)/%,$(TEST_MIME_SRC))
+TEST_BIN = $(TEST_LIB_BIN) $(TEST_MIME_BIN)
+
+FUZZ_SRC = $(wildcard tests/fuzz/fuzz_*.c)
+FUZZ_BIN = $(patsubst tests/fuzz/%.c,build-fuzz/%,$(FUZZ_SRC))
+
+.PHONY: all deps check test asan fuzz fuzz-quick bench demo install clean \
+        unit cli-tests diff-tests
+
+all: postern
+
+postern: $(BUILD)/postern
+	@if [ "$(BUILD)" = build ]; then cp $< $@; fi
+
+$(BUILD)/postern: $(CLI_OBJ) $(MIME_OBJ) $(LIB_OBJ)
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIBS_MIME) $(LIBS_CLI)
+
+$(BUILD)/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+
+$(BUILD)/tests/lib/%: tests/lib/%.c $(LIB_OBJ)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -o $@ $^ $(ALL_LDFLAGS) -lcmocka
+
+$(BUILD)/tests/mime/%: tests/mime/%.c $(MIME_OBJ) $(LIB_OBJ)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -o $@ $^ $(ALL_LDFLAGS) -lcmocka $(LIBS_MIME)
+
+# ---- dependencies ----------------------------------------------------------
+deps:
+	@sh tools/deps.sh check
+
+# ---- tests -----------------------------------------------------------------
+# `check` is what CI runs: the packages, a warning-free build, every test,
+# then the same tests again under AddressSanitizer + UBSan.
+check: deps
+	$(MAKE) test
+	$(MAKE) asan
+
+test: all $(TEST_BIN)
+	@sh tests/run.sh $(BUILD) $(TEST_BIN)
+
+asan:
+	$(MAKE) BUILD=build-asan SAN=1 OPT="-O1 -g" build-asan/postern \
+		$(patsubst $(BUILD)/%,build-asan/%,$(TEST_BIN))
+	@ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
+	 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+	 sh tests/run.sh build-asan \
+		$(patsubst $(BUILD)/%,build-asan/%,$(TEST_BIN))
+
+# ---- fuzzing (clang libFuzzer) ---------------------------------------------
+FUZZ_CFLAGS = -std=c11 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer,address,undefined
+build-fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(MIME_SRC) $(LIB_SRC)
+	@mkdir -p build-fuzz
+	clang $(FUZZ_CFLAGS) -o $@ $^ $(LIBS_MIME)
+
+fuzz: $(FUZZ_BIN)
+	@echo "fuzz targets built in build-fuzz/; run one with:"
+	@echo "  build-fuzz/fuzz_mime_parser -dict=tests/fuzz/fuzz_mime_parser.dict build-fuzz/corpus-mime_parser"
+
+# A short run of every target for make check (FUZZ_SECONDS each).
+FUZZ_SECONDS ?= 60
+fuzz-quick: $(FUZZ_BIN)
+	@sh tests/fuzz/run.sh $(FUZZ_SECONDS) $(FUZZ_BIN)
+
+# ---- benchmarks and demo ---------------------------------------------------
+bench: all
+	@sh bench/run.sh
+
+demo: deps all
+	@sh tools/demo.sh
+
+# ---- install ---------------------------------------------------------------
+install: all
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1
+	install -m 755 postern $(DESTDIR)$(PREFIX)/bin/postern
+	install -m 644 share/man/*.1 $(DESTDIR)$(PREFIX)/share/man/man1/
+
+clean:
+	rm -rf build build-asan build-fuzz postern
+
+-include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
