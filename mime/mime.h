@@ -349,6 +349,20 @@ typedef int (*mime_data_fn)(void *ctx, const char *data, size_t len);
 int mime_part_decode(struct mime_part *part, mime_data_fn fn, void *ctx,
 		     bool *defect_out, struct pn_error *err) PN_WUR;
 
+/* Streaming transfer decoder: feed raw chunks of any size, decoded bytes
+ * go to fn as they are ready.  For one-pass consumers (a leaf sink that
+ * hashes stdin); mime_part_decode uses the same machinery. */
+struct mime_decoder;
+struct mime_decoder *mime_decoder_new(enum mime_cte cte, mime_data_fn fn,
+				      void *ctx);
+/* -1 when fn returned non-zero (or out of memory). */
+int mime_decoder_feed(struct mime_decoder *d, const char *raw, size_t len)
+	PN_WUR;
+/* Flush; *defect_out (may be NULL) is set when the input was malformed
+ * (bad base64, bad qp escapes, broken uuencode). */
+int mime_decoder_finish(struct mime_decoder *d, bool *defect_out) PN_WUR;
+void mime_decoder_free(struct mime_decoder **d);
+
 /* ---- access ------------------------------------------------------------ */
 
 /* email6 get_body: the best body part for prefs (an array of "related",

@@ -1,4 +1,4 @@
-/* mime_p.h - the MIME engine's shared internals.  Only mime/*.c include
+/* mime_p.h - the MIME engine's shared internals.  Only the files in mime/ include
  * this; everyone else sees mime.h.
  *
  * Which file does what:
@@ -22,7 +22,7 @@
  *   manager.c     content manager registries, get/set dispatch
  *   raw_manager.c, file_manager.c   the provided managers
  *   access.c      get_body, iter_attachments
- *   builder.c     make_*/add_*, clear, attach
+ *   builder.c     make_xxx, add_xxx, clear, attach
  *   writer.c      serialising a tree
  */
 #ifndef MIME_P_H
@@ -212,19 +212,6 @@ void mime_defect_add(struct mime_message *msg, enum mime_defect_kind kind,
 		     uint64_t offset, const struct mime_part *part,
 		     const char *fmt, ...) PN_PRINTF(5, 6);
 enum mime_cte mime_cte_parse(const char *value, bool *unknown_out);
-
-/* ---- decoding (decode.c) ------------------------------------------------- */
-
-/* Streaming transfer decoder: feed raw chunks, decoded bytes go to fn. */
-struct mime_decoder;
-struct mime_decoder *mime_decoder_new(enum mime_cte cte, mime_data_fn fn,
-				      void *ctx);
-int mime_decoder_feed(struct mime_decoder *d, const char *raw, size_t len)
-	PN_WUR;
-/* Flush; *defect_out is set when the input was malformed (bad base64,
- * bad qp escapes, broken uuencode). */
-int mime_decoder_finish(struct mime_decoder *d, bool *defect_out) PN_WUR;
-void mime_decoder_free(struct mime_decoder **d);
 
 /* ---- managers (manager.c) ------------------------------------------------ */
 
