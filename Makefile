@@ -37,6 +37,9 @@ TEST_MIME_SRC = $(wildcard tests/mime/test_*.c)
 TEST_LIB_BIN  = $(patsubst %.c,$(BUILD)/%,$(TEST_LIB_SRC))
 TEST_MIME_BIN = $(patsubst %.c,$(BUILD)/%,$(TEST_MIME_SRC))
 TEST_BIN = $(TEST_LIB_BIN) $(TEST_MIME_BIN)
+# Script tests (Python, speaking TAP) drive the built binary named by
+# $POSTERN: the CLI, the differential test against Python's email package.
+SCRIPT_TESTS = $(wildcard tests/cli/test_*.py tests/diff/test_*.py)
 
 FUZZ_SRC = $(wildcard tests/fuzz/fuzz_*.c)
 FUZZ_BIN = $(patsubst tests/fuzz/%.c,build-fuzz/%,$(FUZZ_SRC))
@@ -49,18 +52,26 @@ all: postern
 postern: $(BUILD)/postern
 	@if [ "$(BUILD)" = build ]; then cp $< $@; fi
 
-$(BUILD)/postern: $(CLI_OBJ) $(MIME_OBJ) $(LIB_OBJ)
+$(BUILD)/postern: $(CLI_OBJ) $(BUILD)/libmime.a $(BUILD)/libpn.a
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIBS_MIME) $(LIBS_CLI)
+
+# Archives, so a test links only the objects it really uses.
+$(BUILD)/libpn.a: $(LIB_OBJ)
+	@rm -f $@
+	ar rcs $@ $^
+$(BUILD)/libmime.a: $(MIME_OBJ)
+	@rm -f $@
+	ar rcs $@ $^
 
 $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -c -o $@ $<
 
-$(BUILD)/tests/lib/%: tests/lib/%.c $(LIB_OBJ)
+$(BUILD)/tests/lib/%: tests/lib/%.c $(BUILD)/libpn.a
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -o $@ $^ $(ALL_LDFLAGS) -lcmocka
 
-$(BUILD)/tests/mime/%: tests/mime/%.c $(MIME_OBJ) $(LIB_OBJ)
+$(BUILD)/tests/mime/%: tests/mime/%.c $(BUILD)/libmime.a $(BUILD)/libpn.a
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -o $@ $^ $(ALL_LDFLAGS) -lcmocka $(LIBS_MIME)
 
@@ -76,15 +87,16 @@ check: deps
 	$(MAKE) asan
 
 test: all $(TEST_BIN)
-	@sh tests/run.sh $(BUILD) $(TEST_BIN)
+	@POSTERN=$(CURDIR)/$(BUILD)/postern sh tests/run.sh $(BUILD) \
+		$(TEST_BIN) $(SCRIPT_TESTS)
 
 asan:
 	$(MAKE) BUILD=build-asan SAN=1 OPT="-O1 -g" build-asan/postern \
 		$(patsubst $(BUILD)/%,build-asan/%,$(TEST_BIN))
 	@ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
 	 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
-	 sh tests/run.sh build-asan \
-		$(patsubst $(BUILD)/%,build-asan/%,$(TEST_BIN))
+	 POSTERN=$(CURDIR)/build-asan/postern sh tests/run.sh build-asan \
+		$(patsubst $(BUILD)/%,build-asan/%,$(TEST_BIN)) $(SCRIPT_TESTS)
 
 # ---- fuzzing (clang libFuzzer) ---------------------------------------------
 FUZZ_CFLAGS = -std=c11 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer,address,undefined
