@@ -81,10 +81,12 @@ deps:
 
 # ---- tests -----------------------------------------------------------------
 # `check` is what CI runs: the packages, a warning-free build, every test,
-# then the same tests again under AddressSanitizer + UBSan.
+# the same tests again under AddressSanitizer + UBSan, then a short run of
+# every fuzz target.
 check: deps
 	$(MAKE) test
 	$(MAKE) asan
+	$(MAKE) fuzz-quick
 
 test: all $(TEST_BIN)
 	@POSTERN=$(CURDIR)/$(BUILD)/postern sh tests/run.sh $(BUILD) \
