@@ -1,0 +1,238 @@
+/* help.c - usage texts, error lines and terminal-safe output. */
+#include "cli.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "../lib/buf.h"
+#include "../lib/utf8.h"
+
+struct help_entry {
+	const char *cmd;
+	const char *text;
+};
+
+static const struct help_entry help_texts[] = {
+	{ "postern",
+	  "usage: postern [--help | --version] COMMAND [ARGS...]\n"
+	  "\n"
+	  "A terminal IMAP/MIME tool.\n"
+	  "\n"
+	  "Commands:\n"
+	  "  mime     inspect, extract and compose MIME messages\n"
+	  "  help     show the help of a command: postern help mime tree\n"
+	  "\n"
+	  "Options:\n"
+	  "  -h, --help       show this help\n"
+	  "  -V, --version    show the version\n"
+	  "\n"
+	  "Exit status: 0 success, 1 failure, 2 usage error.\n"
+	  "See postern(1) and postern-mime(1).\n" },
+	{ "postern help",
+	  "usage: postern help [COMMAND...]\n"
+	  "\n"
+	  "Show the help of a command, e.g. 'postern help mime extract'.\n" },
+	{ "postern mime",
+	  "usage: postern mime SUBCOMMAND [OPTIONS] ARGS...\n"
+	  "\n"
+	  "Subcommands:\n"
+	  "  tree         the part tree of messages (--json for scripts)\n"
+	  "  body         the message body as text\n"
+	  "  attachments  the attachments of messages\n"
+	  "  extract      write decoded parts to files, safely\n"
+	  "  compose      build a message from text, html and files\n"
+	  "  cat          the decoded bytes of one part\n"
+	  "\n"
+	  "FILE is a path or '-' for stdin.  'postern mime SUBCOMMAND --help'\n"
+	  "shows the options of each.  See postern-mime(1).\n" },
+	{ "postern mime tree",
+	  "usage: postern mime tree [--json] [--files-from LIST] FILE...\n"
+	  "\n"
+	  "Print the part tree: section, type, decoded size, filename.\n"
+	  "\n"
+	  "  -j, --json             one JSON object per message\n"
+	  "  -f, --files-from LIST  also read message paths from LIST, one a\n"
+	  "                         line ('-' for stdin)\n"
+	  "  -h, --help             show this help\n"
+	  "\n"
+	  "FILE may be a Maildir folder (every file in cur/ and new/).  With\n"
+	  "several messages, plain output has one block per message headed by\n"
+	  "its path, and --json prints JSON Lines with a \"file\" key.\n" },
+	{ "postern mime body",
+	  "usage: postern mime body [--prefer LIST] FILE\n"
+	  "\n"
+	  "Print the message body as UTF-8 text.\n"
+	  "\n"
+	  "  -p, --prefer LIST  comma-separated from related, html, plain in\n"
+	  "                     order of preference (default related,html,plain)\n"
+	  "  -h, --help         show this help\n"
+	  "\n"
+	  "Exits 1 when the message has no such body.\n" },
+	{ "postern mime attachments",
+	  "usage: postern mime attachments [--json] [--files-from LIST] FILE...\n"
+	  "\n"
+	  "List the attachments (the parts that are not the body): section,\n"
+	  "type, filename, decoded size.\n"
+	  "\n"
+	  "  -j, --json             one JSON object per message\n"
+	  "  -f, --files-from LIST  also read message paths from LIST\n"
+	  "  -h, --help             show this help\n" },
+	{ "postern mime extract",
+	  "usage: postern mime extract (--part SECTION... | --all) [-o DIR]\n"
+	  "                            [--force] FILE\n"
+	  "\n"
+	  "Write decoded parts to files in DIR under safe names.\n"
+	  "\n"
+	  "  -p, --part SECTION  the part to write (repeatable)\n"
+	  "  -a, --all           every leaf part (not multipart containers;\n"
+	  "                      the parts of attached messages too)\n"
+	  "  -o, --output DIR    where to write (default .; created if missing)\n"
+	  "  -f, --force         replace existing files instead of adding -1, -2\n"
+	  "  -h, --help          show this help\n" },
+	{ "postern mime compose",
+	  "usage: postern mime compose --from ADDR --to ADDR --subject TEXT\n"
+	  "         [--cc ADDR] [--text FILE] [--html FILE] [--related [CID=]FILE]\n"
+	  "         [--attach FILE] [--header 'Name: value'] [-o OUT [--force]]\n"
+	  "\n"
+	  "Build a message and write it to OUT or stdout.\n"
+	  "\n"
+	  "  --from ADDR, --to ADDR, --cc ADDR   addresses (--to, --cc repeatable)\n"
+	  "  -s, --subject TEXT   the subject (UTF-8)\n"
+	  "  --text FILE          the text/plain body (UTF-8; '-' for stdin)\n"
+	  "  --html FILE          the text/html body (with --text: alternative)\n"
+	  "  --related [CID=]FILE an inline part the html refers to as cid:CID;\n"
+	  "                       without CID= one is generated and printed\n"
+	  "  --attach FILE        an attachment (type detected from content)\n"
+	  "  --header 'N: v'      an extra header field (repeatable)\n"
+	  "  -o, --output OUT     write to OUT atomically (refuses to replace)\n"
+	  "  -f, --force          replace OUT if it exists\n"
+	  "  -h, --help           show this help\n"
+	  "\n"
+	  "CR or LF in any value is refused (header injection).\n" },
+	{ "postern mime cat",
+	  "usage: postern mime cat [--force] FILE SECTION\n"
+	  "\n"
+	  "Write the transfer-decoded bytes of part SECTION to stdout.\n"
+	  "\n"
+	  "  -f, --force  write a non-text part to a terminal anyway (sanitised)\n"
+	  "  -h, --help   show this help\n" },
+};
+
+int cli_help(const char *cmd, FILE *f)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(help_texts) / sizeof(help_texts[0]); i++) {
+		if (strcmp(help_texts[i].cmd, cmd) == 0) {
+			fputs(help_texts[i].text, f);
+			return 0;
+		}
+	}
+	return -1;
+}
+
+void cli_put(FILE *f, bool tty, const char *s, size_t len, unsigned flags)
+{
+	struct pn_buf b;
+
+	if (!tty) {
+		fwrite(s, 1, len, f);
+		return;
+	}
+	pn_buf_init(&b, 0);
+	if (pn_sanitize_term(s, len, flags, &b) == 0)
+		fwrite(b.data ? b.data : "", 1, b.len, f);
+	pn_buf_free(&b);
+}
+
+void cli_puts(FILE *f, bool tty, const char *s)
+{
+	cli_put(f, tty, s, strlen(s), 0);
+}
+
+static void verror(const char *cmd, const char *fmt, va_list ap,
+		   const char *suffix)
+{
+	char msg[1024];
+	int n;
+
+	n = vsnprintf(msg, sizeof(msg), fmt, ap);
+	if (n < 0)
+		n = 0;
+	if ((size_t)n >= sizeof(msg))
+		n = sizeof(msg) - 1;
+	/* The message may quote a file name or a header from mail. */
+	fflush(stdout);
+	fprintf(stderr, "%s: ", cmd);
+	cli_put(stderr, isatty(STDERR_FILENO), msg, n, 0);
+	fprintf(stderr, "%s\n", suffix);
+}
+
+void cli_error(const char *cmd, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	verror(cmd, fmt, ap, "");
+	va_end(ap);
+}
+
+int cli_usage(const char *cmd, const char *fmt, ...)
+{
+	char suffix[160];
+	va_list ap;
+
+	snprintf(suffix, sizeof(suffix), " (try '%s --help')", cmd);
+	va_start(ap, fmt);
+	verror(cmd, fmt, ap, suffix);
+	va_end(ap);
+	return CLI_USAGE;
+}
+
+/* glibc leaves the offending word in argv[optind - 1] for long options,
+ * but a short option inside a cluster ("-xj") only in optopt; a word that
+ * names one of our long options tells the two apart. */
+static bool is_long_word(const char *a, const struct option *longopts)
+{
+	size_t n;
+
+	if (!a || strncmp(a, "--", 2) != 0)
+		return false;
+	if (optopt == 0)
+		return true;
+	n = strcspn(a + 2, "=");
+	for (; longopts && longopts->name; longopts++) {
+		if (strlen(longopts->name) == n &&
+		    strncmp(longopts->name, a + 2, n) == 0)
+			return true;
+	}
+	return false;
+}
+
+int cli_getopt_error(const char *cmd, int c, char **argv,
+		     const struct option *longopts)
+{
+	const char *a = optind > 0 ? argv[optind - 1] : NULL;
+	char word[64];
+
+	if (is_long_word(a, longopts))
+		snprintf(word, sizeof(word), "%.*s", (int)strcspn(a, "="), a);
+	else
+		snprintf(word, sizeof(word), "-%c", optopt);
+	if (c == ':')
+		return cli_usage(cmd, "missing argument for '%s'", word);
+	if (optopt != 0 && a && strchr(a, '=') && is_long_word(a, longopts))
+		return cli_usage(cmd, "option '%s' takes no argument", word);
+	return cli_usage(cmd, "unknown option '%s'", word);
+}
+
+int cli_finish_stdout(const char *cmd, int status)
+{
+	if (fflush(stdout) != 0 || ferror(stdout)) {
+		cli_error(cmd, "write error: %s", strerror(errno));
+		return CLI_FAIL;
+	}
+	return status;
+}

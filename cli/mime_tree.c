@@ -1,0 +1,190 @@
+/* mime_tree.c - `postern mime tree`: the part tree, plain or JSON. */
+#include "cli.h"
+
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../mime/mime.h"
+
+#define SECTION_MAX 1024	/* 64 levels of "NNNN." fit */
+
+struct row {
+	struct mime_part *part;
+	bool leaf;
+	struct cli_leaf info;
+};
+
+struct rows {
+	struct row *v;
+	size_t n, cap;
+	struct cli_scan *scan;
+	struct pn_error *err;
+};
+
+/* All leaf data is gathered before anything is printed, so a message
+ * that fails half-way prints nothing but its error line. */
+static int gather(struct mime_part *part, void *ctx)
+{
+	struct rows *r = ctx;
+	struct row *v;
+
+	if (r->n == r->cap) {
+		r->cap = r->cap ? r->cap * 2 : 32;
+		v = realloc(r->v, r->cap * sizeof(*v));
+		if (!v)
+			return pn_error_set(r->err, PN_ENOMEM, "out of memory");
+		r->v = v;
+	}
+	v = &r->v[r->n++];
+	v->part = part;
+	v->leaf = cli_part_is_leaf(part);
+	if (v->leaf && cli_scan_get(r->scan, part, &v->info, r->err) < 0)
+		return -1;
+	return 0;
+}
+
+static const char *text_charset(const struct mime_part *part)
+{
+	const char *cs;
+
+	if (strcmp(mime_part_maintype(part), "text") != 0)
+		return NULL;
+	cs = mime_part_charset(part);
+	return cs ? cs : "us-ascii";
+}
+
+static void json_sha256(struct cli_json *j, const unsigned char *d)
+{
+	static const char hex[] = "0123456789abcdef";
+	char out[65];
+	int i;
+
+	for (i = 0; i < 32; i++) {
+		out[2 * i] = hex[d[i] >> 4];
+		out[2 * i + 1] = hex[d[i] & 15];
+	}
+	cli_json_strn(j, out, 64);
+}
+
+static void json_part(struct cli_json *j, const struct row *r)
+{
+	char sec[SECTION_MAX];
+
+	cli_json_obj_begin(j);
+	cli_json_key(j, "section");
+	cli_json_str(j, cli_section(r->part, sec, sizeof(sec)));
+	cli_json_key(j, "depth");
+	cli_json_u64(j, mime_part_depth(r->part));
+	cli_json_key(j, "type");
+	cli_json_str(j, mime_part_type(r->part));
+	cli_json_key(j, "charset");
+	cli_json_str(j, text_charset(r->part));
+	cli_json_key(j, "disposition");
+	cli_json_str(j, mime_part_disposition(r->part));
+	cli_json_key(j, "filename");
+	cli_json_str(j, mime_part_filename(r->part));
+	cli_json_key(j, "size");
+	if (r->leaf)
+		cli_json_u64(j, r->info.size);
+	else
+		cli_json_null(j);
+	cli_json_key(j, "sha256");
+	if (r->leaf)
+		json_sha256(j, r->info.sha256);
+	else
+		cli_json_null(j);
+	cli_json_obj_end(j);
+}
+
+static void json_header(struct cli_json *j, struct mime_part *root,
+			const char *key, const char *field)
+{
+	char *v = mime_part_header_decoded(root, field);
+
+	cli_json_key(j, key);
+	cli_json_str(j, v);
+	free(v);
+}
+
+static void print_json(const struct cli_show *show, struct mime_part *root,
+		       const struct rows *r)
+{
+	struct cli_json *j = show->j;
+	size_t i;
+
+	cli_json_obj_begin(j);
+	if (show->file) {
+		cli_json_key(j, "file");
+		cli_json_str(j, show->file);
+	}
+	json_header(j, root, "subject", "Subject");
+	json_header(j, root, "from", "From");
+	json_header(j, root, "to", "To");
+	json_header(j, root, "date", "Date");
+	json_header(j, root, "message_id", "Message-ID");
+	cli_json_key(j, "parts");
+	cli_json_arr_begin(j);
+	for (i = 0; i < r->n; i++)
+		json_part(j, &r->v[i]);
+	cli_json_arr_end(j);
+	cli_json_obj_end(j);
+	cli_json_newline(j);
+}
+
+static void plain_row(const struct cli_show *show, const struct row *r)
+{
+	unsigned depth = mime_part_depth(r->part);
+	const char *fn = mime_part_filename(r->part);
+	char sec[SECTION_MAX];
+	const char *s;
+
+	printf("%*s", (int)(2 * depth + (show->file ? 2 : 0)), "");
+	s = cli_section(r->part, sec, sizeof(sec));
+	if (s)
+		printf("%s ", s);
+	cli_puts(stdout, show->tty, mime_part_type(r->part));
+	if (r->leaf)
+		printf(" %" PRIu64, r->info.size);
+	if (fn) {
+		fputs(" \"", stdout);
+		cli_puts(stdout, show->tty, fn);
+		fputc('"', stdout);
+	}
+	fputc('\n', stdout);
+}
+
+static void print_plain(const struct cli_show *show, const struct rows *r)
+{
+	size_t i;
+
+	if (show->file) {
+		cli_puts(stdout, show->tty, show->file);
+		fputs(":\n", stdout);
+	}
+	for (i = 0; i < r->n; i++)
+		plain_row(show, &r->v[i]);
+}
+
+static int show_tree(const struct cli_show *show, struct mime_message *msg,
+		     struct pn_error *err)
+{
+	struct mime_part *root = mime_message_root(msg);
+	struct rows r = { .scan = show->scan, .err = err };
+	int rc;
+
+	rc = mime_walk(root, gather, &r);
+	if (rc == 0) {
+		if (show->json)
+			print_json(show, root, &r);
+		else
+			print_plain(show, &r);
+	}
+	free(r.v);
+	return rc ? -1 : 0;
+}
+
+int cli_mime_tree(int argc, char **argv)
+{
+	return cli_multi_main("postern mime tree", argc, argv, show_tree, true);
+}
