@@ -8,6 +8,7 @@
  */
 #include "mime_p.h"
 
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -303,4 +304,63 @@ size_t mime_part_header_remove(struct mime_part *part, const char *name)
 	if (n > 0)
 		changed(part, NULL);
 	return n;
+}
+
+/* The value with param set: the token, then every parameter through
+ * mime_param_format (so non-ASCII ones are stored RFC 2231 encoded). */
+static int rebuild_structured(const char *token, struct mime_param *params,
+			      const char *param, const char *value,
+			      struct pn_buf *out)
+{
+	bool done = false;
+	int r = pn_buf_adds(out, token);
+
+	for (struct mime_param *p = params; p && r == 0; p = p->next) {
+		bool hit = strcasecmp(p->name, param) == 0;
+
+		if (hit && done)
+			continue;	/* a duplicate: first wins on parse */
+		r = mime_param_format(p->name, hit ? value : p->value, out);
+		done |= hit;
+	}
+	if (r == 0 && !done)
+		r = mime_param_format(param, value, out);
+	return r;
+}
+
+int mime_part_set_param(struct mime_part *part, const char *header,
+			const char *param, const char *value,
+			struct pn_error *err)
+{
+	const char *old = mime_part_header_get(part, header);
+	struct mime_param *params = NULL;
+	struct pn_buf out = { 0 };
+	char *token = NULL;
+	int r;
+
+	if (check_field(header, value, err) < 0)
+		return -1;
+	if (!old && strcasecmp(header, "content-type") != 0)
+		return pn_error_set(err, PN_ENOTFOUND,
+				    "%s: no such header to set %s in", header,
+				    param);
+	if (mime_parse_structured(old ? old : "text/plain", &token, &params,
+				  NULL) < 0)
+		return pn_error_set(err, PN_ENOMEM, "out of memory");
+	if (!token) {
+		r = pn_error_set(err, PN_EINVAL, "%s: invalid value \"%s\"",
+				 header, old);
+	} else if (rebuild_structured(token, params, param, value, &out) < 0) {
+		if (errno == EINVAL)
+			r = pn_error_set(err, PN_EINVAL, "%s: invalid parameter"
+					 " name \"%s\"", header, param);
+		else
+			r = pn_error_set(err, PN_ENOMEM, "out of memory");
+	} else {
+		r = mime_part_header_set(part, header, pn_buf_cstr(&out), err);
+	}
+	free(token);
+	mime_params_free(&params);
+	pn_buf_free(&out);
+	return r;
 }

@@ -246,7 +246,7 @@ int mime_decode_header(const char *raw, size_t len, struct pn_buf *out,
 	pn_buf_free(&tmp);
 	if (defects_out)
 		*defects_out = d.defects;
-	if (r == 0 && pn_buf_reserve(out, 1) < 0)
+	if (r == 0 && pn_buf_add(out, "", 0) < 0)	/* "" when empty */
 		r = -1;
 	return r;
 }
