@@ -53,7 +53,8 @@ void *pn_arena_alloc(struct pn_arena *a, size_t n)
 
 char *pn_arena_strndup(struct pn_arena *a, const char *s, size_t n)
 {
-	char *p = pn_arena_alloc(a, n + 1);
+	/* n + 1 must not wrap to a zero-byte allocation. */
+	char *p = n < SIZE_MAX ? pn_arena_alloc(a, n + 1) : NULL;
 
 	if (p && n)
 		memcpy(p, s, n);
