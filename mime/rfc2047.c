@@ -104,16 +104,18 @@ static int b_decode(const struct word *w, struct pn_buf *out)
 	struct pn_b64_decoder d;
 	size_t n, start = out->len;
 	bool truncated = false;
+	uint64_t bad;
 
 	pn_b64_decoder_init(&d);
 	if (pn_buf_reserve(out, PN_B64_DECODED_MAX(w->text_len) + 3) < 0)
 		return -1;
 	n = pn_b64_decode(&d, w->text, w->text_len, out->data + out->len);
 	out->len += n;
+	bad = d.bad;	/* finish resets the decoder */
 	n = pn_b64_decode_finish(&d, out->data + out->len, &truncated);
 	out->len += n;
 	out->data[out->len] = '\0';
-	if (d.bad || truncated || memchr(w->text, ' ', w->text_len)) {
+	if (bad || truncated || memchr(w->text, ' ', w->text_len)) {
 		out->len = start;
 		out->data[start] = '\0';
 		return 1;
