@@ -134,8 +134,12 @@ static const char *escape(struct pn_qp_decoder *d, const char *p,
 		q++;
 	if (q < end && *q == '\r')
 		q++;
-	if (q < end && *q == '\n')
+	if (q < end && *q == '\n') {
+		/* Blanks before a soft break are data: that is how encoders
+		 * protect trailing white space (rule 3). */
+		*floor = *op;
 		return q + 1;
+	}
 	if (q == end && avail < sizeof(d->held)) {
 		hold(d, p, avail);
 		return end;

@@ -256,6 +256,28 @@ static void test_large_stream(void **state)
 	free(dec);
 }
 
+/* Garbage rich in padding, blanks and junk decodes identically whatever
+ * the chunking. */
+static void test_chunking_equivalence(void **state)
+{
+	static const char alpha[] = "=\r\n !QUJD+/z";
+	char in[160];
+
+	(void)state;
+	for (int iter = 0; iter < 3000; iter++) {
+		size_t len = next_rand() % sizeof(in);
+		struct dec_result a, b;
+
+		for (size_t i = 0; i < len; i++)
+			in[i] = alpha[next_rand() % (sizeof(alpha) - 1)];
+		decode_chunked(in, len, 0, &a);
+		decode_chunked(in, len, 1 + iter % 5, &b);
+		if (a.len != b.len || memcmp(a.out, b.out, a.len) ||
+		    a.bad != b.bad || a.trunc != b.trunc)
+			fail_msg("iter %d: chunked output differs", iter);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -264,6 +286,7 @@ int main(void)
 		cmocka_unit_test(test_encode_lines),
 		cmocka_unit_test(test_random_roundtrip),
 		cmocka_unit_test(test_large_stream),
+		cmocka_unit_test(test_chunking_equivalence),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
