@@ -52,6 +52,23 @@ static int get_bytes(struct mime_part *part, void *arg, void *ctx,
 	return 0;
 }
 
+/* Text comes back with LF line breaks, whatever the message used on the
+ * wire (CRLF by RFC 5322, LF in a Maildir): a C string of lines, and what
+ * set_content("text") takes. */
+static void lf_only(struct pn_buf *b)
+{
+	size_t o = 0;
+
+	for (size_t i = 0; i < b->len; i++) {
+		if (b->data[i] == '\r' && i + 1 < b->len && b->data[i + 1] == '\n')
+			continue;
+		b->data[o++] = b->data[i];
+	}
+	b->len = o;
+	if (b->data)
+		b->data[o] = '\0';
+}
+
 static int get_text(struct mime_part *part, void *arg, void *ctx,
 		    struct pn_error *err)
 {
@@ -74,6 +91,7 @@ static int get_text(struct mime_part *part, void *arg, void *ctx,
 		pn_buf_free(&text);
 		return pn_error_set(err, PN_ENOMEM, "out of memory");
 	}
+	lf_only(&text);
 	c->kind = MIME_CONTENT_TEXT;
 	c->data = pn_buf_take(&text, &c->len);
 	c->defect = defect || cs_defect;

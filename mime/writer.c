@@ -56,6 +56,15 @@ struct writer {
 static int write_part(struct writer *w, struct mime_part *part,
 		      unsigned depth);
 
+/* By type alone, as email6 asks get_content_maintype(): a built multipart
+ * has no boundary until it is written. */
+static bool multipart_type(const struct mime_part *part)
+{
+	const char *mt = mime_part_maintype(part);
+
+	return mt && strcmp(mt, "multipart") == 0;
+}
+
 /* ---- output ---------------------------------------------------------------- */
 
 static int flush(struct writer *w)
@@ -602,7 +611,7 @@ static int write_part(struct writer *w, struct mime_part *part,
 	/* Untouched and no line endings to change: the bytes as parsed. */
 	if (untouched(part) && !w->force_eol)
 		return copy_range(w, part, part->off_start, part->off_end, NULL);
-	new_mp = mime_part_is_multipart(part) && regenerate(part);
+	new_mp = multipart_type(part) && regenerate(part);
 	if ((new_mp && ensure_boundary(w, part, depth, boundary,
 				       sizeof(boundary)) < 0) ||
 	    ((part->headers_dirty || !part->src)
