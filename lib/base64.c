@@ -123,32 +123,50 @@ static size_t slow_byte(struct pn_b64_decoder *d, unsigned char c, char *out)
 	return 3;
 }
 
+/* Whole quanta of four alphabet characters, the common case between
+ * line breaks.  Returns the bytes written; *pp stops at the first byte
+ * that needs the slow path. */
+static size_t fast_quanta(const unsigned char **pp, const unsigned char *end,
+			  char *out)
+{
+	const unsigned char *p = *pp;
+	char *o = out;
+
+	while (end - p >= 4) {
+		unsigned a = dtab[p[0]], b = dtab[p[1]];
+		unsigned c = dtab[p[2]], e = dtab[p[3]];
+		uint32_t v;
+
+		if ((a | b | c | e) & 0xc0)
+			break;
+		v = a << 18 | b << 12 | c << 6 | e;
+		o[0] = (char)(v >> 16);
+		o[1] = (char)(v >> 8);
+		o[2] = (char)v;
+		o += 3;
+		p += 4;
+	}
+	*pp = p;
+	return (size_t)(o - out);
+}
+
 size_t pn_b64_decode(struct pn_b64_decoder *d, const char *in, size_t len,
 		     char *out)
 {
 	const unsigned char *p = (const unsigned char *)in;
 	const unsigned char *end = p + len;
+	/* A local copy: stores through o may alias *d, which would force
+	 * the fast loop to reload the state for every quantum. */
+	struct pn_b64_decoder st = *d;
 	char *o = out;
 
 	while (p < end) {
-		/* Fast path: whole quanta of four alphabet characters. */
-		while (d->nchars == 0 && d->npad == 0 && end - p >= 4) {
-			unsigned a = dtab[p[0]], b = dtab[p[1]];
-			unsigned c = dtab[p[2]], e = dtab[p[3]];
-			uint32_t v;
-
-			if ((a | b | c | e) & 0xc0)
-				break;
-			v = a << 18 | b << 12 | c << 6 | e;
-			o[0] = (char)(v >> 16);
-			o[1] = (char)(v >> 8);
-			o[2] = (char)v;
-			o += 3;
-			p += 4;
-		}
+		if (st.nchars == 0 && st.npad == 0)
+			o += fast_quanta(&p, end, o);
 		if (p < end)
-			o += slow_byte(d, *p++, o);
+			o += slow_byte(&st, *p++, o);
 	}
+	*d = st;
 	return (size_t)(o - out);
 }
 
