@@ -94,6 +94,21 @@ static struct mime_part *choose(struct mime_part *root, const struct prefs *p)
 	return body && !mime_part_is_multipart(body) ? body : NULL;
 }
 
+/* The body is text for a Unix reader: CRLF (what a built or a network
+ * message has) becomes LF, as the terminal sanitiser does too. */
+static void put_lf(const char *s, size_t len)
+{
+	const char *end = s + len, *cr;
+
+	while ((cr = memchr(s, '\r', end - s)) && cr + 1 < end) {
+		fwrite(s, 1, cr - s, stdout);
+		if (cr[1] != '\n')
+			fputc('\r', stdout);
+		s = cr + 1;
+	}
+	fwrite(s, 1, end - s, stdout);
+}
+
 static int print_body(const char *path, struct mime_part *body)
 {
 	struct mime_manager *raw = mime_raw_manager_new();
@@ -112,8 +127,11 @@ static int print_body(const char *path, struct mime_part *body)
 		cli_error(CMD, "%s: %s", path, err.msg);
 		return CLI_FAIL;
 	}
-	cli_put(stdout, isatty(STDOUT_FILENO), c.data ? c.data : "", c.len,
-		PN_SAN_KEEP_NEWLINE | PN_SAN_KEEP_TAB);
+	if (isatty(STDOUT_FILENO))
+		cli_put(stdout, true, c.data ? c.data : "", c.len,
+			PN_SAN_KEEP_NEWLINE | PN_SAN_KEEP_TAB);
+	else
+		put_lf(c.data ? c.data : "", c.len);
 	mime_content_clear(&c);
 	return CLI_OK;
 }

@@ -414,13 +414,15 @@ def tree_corpus():
         eq(obj["file"], path, "file")
         parts = obj["parts"]
         eq((parts[0]["section"], parts[0]["depth"]), (None, 0), path + " root")
-        for p in parts:
+        for i, p in enumerate(parts):
             leaf = p["size"] is not None
             check(leaf == (p["sha256"] is not None), path + " size/sha")
-            if p["type"].startswith("multipart/"):
-                check(not leaf, "%s %s multipart with size" % (path, p["section"]))
             if leaf:
                 check(len(p["sha256"]) == 64, path)
+            # a multipart without a usable boundary is parsed as a leaf
+            if p["type"].startswith("multipart/") and leaf:
+                check(i + 1 == len(parts) or parts[i + 1]["depth"] <= p["depth"],
+                      "%s %s multipart leaf with children" % (path, p["section"]))
             check((p["charset"] is not None) == p["type"].startswith("text/"),
                   "%s %s charset %r" % (path, p["section"], p["charset"]))
             check(p["type"] == p["type"].lower() and "/" in p["type"], p["type"])
@@ -429,6 +431,33 @@ def tree_corpus():
     single = json.loads(lines[0])
     del single["file"]
     eq(json.loads(out), single, "single vs multi")
+
+
+def pywalk(part):
+    """Python's walk, except that only multipart/*, message/rfc822 and
+    message/global nest: Python also splits message/delivery-status into
+    header blocks and parses message/external-body, which postern (as the
+    issue asks) keeps as leaves."""
+    yield part
+    typ = part.get_content_type()
+    if typ.startswith("message/") and typ not in ("message/rfc822",
+                                                  "message/global"):
+        return
+    if part.is_multipart():
+        for sub in part.get_payload():
+            yield from pywalk(sub)
+
+
+# Where postern and Python's email differ on purpose (tests/diff records
+# the same reasons in full).
+KNOWN_DIFFERENT = {
+    "026-cpython-msg_37.eml": "empty parts between doubled boundary lines "
+                              "are parts (RFC 2046 5.1.1); Python drops them",
+    "069-mime4j-mimetools-2002_06_12_doublebound.eml": "doubled boundary",
+    "072-mime4j-mimetools-double-bound.eml": "doubled boundary",
+    "082-mime4j-mimetools-twopart.eml": "'base64 ' with a trailing space is "
+                                        "base64; Python leaves it encoded",
+}
 
 
 @test
@@ -441,8 +470,8 @@ def tree_corpus_against_python():
         path = os.path.join(CORPUS, n)
         with open(path, "rb") as f:
             msg = email.message_from_binary_file(f, policy=email.policy.default)
-        parts = list(msg.walk())
-        if any(p.defects for p in parts):
+        parts = list(pywalk(msg))
+        if any(p.defects for p in parts) or n in KNOWN_DIFFERENT:
             continue
         rc, out, err = run(["mime", "tree", "--json", path])
         eq(rc, 0, path)
@@ -835,8 +864,10 @@ def cat_refuses_tty():
            "(image/png) to a terminal; use --force or redirect\n", "message")
         rc, out, err = run_pty(["mime", "cat", "--force", f, "2"])
         eq((rc, err), (0, b""), "--force")
-        check(len(out) > 0 and b"\x1b" not in out and b"\x9b" not in out,
-              "sanitised binary on the tty")
+        text = out.decode("utf-8")     # the sanitiser makes it valid UTF-8
+        check(len(text) > 0 and not any(c == "\x1b" or "\x80" <= c <= "\x9f"
+                                        for c in text),
+              "sanitised binary on the tty: %r" % text[:80])
         e = t.write("esc.eml", ESCAPES)
         rc, out, err = run_pty(["mime", "cat", e, "1"])
         eq(rc, 0, "text part on a tty")
