@@ -342,13 +342,54 @@ static char *encode_byte(struct pn_qp_encoder *e, unsigned char c, char *o)
 	return put_char(e, c, o);
 }
 
+static bool literal_ok(char c)
+{
+	return c > ' ' && c < 127 && c != '=';
+}
+
+/* Length of the run at in that goes out literally on the current line:
+ * printable ASCII except '=', and blanks with such a character right
+ * after them; nothing held, not at a line start. */
+static size_t literal_run(const struct pn_qp_encoder *e, const char *in,
+			  size_t len)
+{
+	size_t room, n = 0;
+
+	if (e->ws || e->pending_cr || e->col == 0 || e->col >= QP_CONTENT_MAX)
+		return 0;
+	room = QP_CONTENT_MAX - e->col;
+	if (len > room)
+		len = room;
+	while (n < len) {
+		if (literal_ok(in[n]))
+			n++;
+		else if ((in[n] == ' ' || in[n] == '\t') && n + 1 < len &&
+			 literal_ok(in[n + 1]))
+			n += 2;
+		else
+			break;
+	}
+	return n;
+}
+
 size_t pn_qp_encode(struct pn_qp_encoder *e, const char *in, size_t len,
 		    char *out)
 {
 	char *o = out;
+	size_t i = 0;
 
-	for (size_t i = 0; i < len; i++)
-		o = encode_byte(e, (unsigned char)in[i], o);
+	while (i < len) {
+		size_t run = literal_run(e, in + i, len - i);
+
+		if (run > 0) {
+			memcpy(o, in + i, run);
+			o += run;
+			e->col += run;
+			i += run;
+		} else {
+			o = encode_byte(e, (unsigned char)in[i++], o);
+		}
+	}
 	return (size_t)(o - out);
 }
 

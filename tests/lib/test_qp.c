@@ -256,7 +256,7 @@ static void roundtrip_once(bool binary, size_t len)
 {
 	static const char text[] = "ab =.\tF\nxyz\xe9\x80";
 	char *in = malloc(len + 1), *enc = malloc(pn_qp_encoded_max(len) + 1);
-	char *dec, *dec1;
+	char *dec, *dec1, *enc1;
 	size_t n, m, m1;
 	uint64_t bad;
 
@@ -267,6 +267,12 @@ static void roundtrip_once(bool binary, size_t len)
 			       : text[next_rand() % (sizeof(text) - 1)];
 	n = encode_all(in, len, binary, "\n", next_rand() % 11, enc);
 	assert_true(n <= pn_qp_encoded_max(len));
+	/* the encoding does not depend on the chunking either */
+	enc1 = malloc(pn_qp_encoded_max(len) + 1);
+	assert_non_null(enc1);
+	assert_int_equal(encode_all(in, len, binary, "\n", 1, enc1), n);
+	assert_memory_equal(enc1, enc, n);
+	free(enc1);
 	check_encoded_lines(enc, n);
 	dec = decode_chunked(enc, n, 0, &m, &bad);
 	assert_int_equal(bad, 0);
