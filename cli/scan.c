@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <openssl/crypto.h>
 #include <openssl/evp.h>
 
 #include "../mime/mime.h"
@@ -19,6 +20,7 @@ struct cli_scan {
 	size_t cursor;		/* leaves arrive in the order walks visit them */
 	bool hash;
 	EVP_MD_CTX *md;
+	EVP_MD *sha256;		/* fetched once, not per leaf */
 	struct mime_decoder *dec;
 	struct cli_leaf *cur;	/* the leaf being streamed, or NULL */
 	struct mime_leaf_sink sink;
@@ -38,7 +40,7 @@ static int hash_begin(struct cli_scan *s, struct cli_leaf *leaf)
 {
 	memset(leaf, 0, sizeof(*leaf));
 	s->cur = leaf;
-	if (s->hash && EVP_DigestInit_ex(s->md, EVP_sha256(), NULL) != 1)
+	if (s->hash && EVP_DigestInit_ex(s->md, s->sha256, NULL) != 1)
 		return -1;
 	return 0;
 }
@@ -103,8 +105,11 @@ struct cli_scan *cli_scan_new(bool hash)
 	if (!s)
 		return NULL;
 	s->hash = hash;
-	if (hash && !(s->md = EVP_MD_CTX_new())) {
-		free(s);
+	/* A hash needs no openssl.cnf; reading it costs every run. */
+	OPENSSL_init_crypto(OPENSSL_INIT_NO_LOAD_CONFIG, NULL);
+	if (hash && (!(s->md = EVP_MD_CTX_new()) ||
+		     !(s->sha256 = EVP_MD_fetch(NULL, "SHA256", NULL)))) {
+		cli_scan_free(&s);
 		return NULL;
 	}
 	s->sink.ctx = s;
@@ -122,6 +127,7 @@ void cli_scan_free(struct cli_scan **sp)
 		return;
 	mime_decoder_free(&s->dec);
 	EVP_MD_CTX_free(s->md);
+	EVP_MD_free(s->sha256);
 	free(s->v);
 	free(s);
 	*sp = NULL;
