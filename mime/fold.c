@@ -28,6 +28,8 @@ struct fold {
 	struct pn_buf *out;
 	const char *eol;
 	size_t col;		/* characters on the current line */
+	size_t reserve;		/* what the caller glues on after the next
+				   atoms (",", ";", trailing blanks) */
 	bool content;		/* the line has more than "Name:" */
 };
 
@@ -37,7 +39,8 @@ struct fold {
 static int put(struct fold *f, const char *ws, size_t wslen,
 	       const char *text, size_t len)
 {
-	if (f->col + wslen + len > LINE_LEN && wslen > 0 && len > 0 &&
+	if (f->col + wslen + len + f->reserve > LINE_LEN && wslen > 0 &&
+	    len > 0 &&
 	    (f->content || f->col > 20)) {
 		if (pn_buf_adds(f->out, f->eol) < 0)
 			return -1;
@@ -155,15 +158,21 @@ static int put_encoded(struct fold *f, const char *ws, size_t wslen,
 	int r = 0;
 
 	while (pos < len && r == 0) {
-		size_t avail = LINE_LEN - (f->col + wslen < LINE_LEN ?
-					   f->col + wslen : LINE_LEN);
+		size_t used = f->col + wslen + f->reserve;
+		size_t avail = LINE_LEN - (used < LINE_LEN ? used : LINE_LEN);
 		size_t n;
 
 		if (avail > EW_MAX)
 			avail = EW_MAX;
 		n = fit(s + pos, len - pos, b, avail);
-		if (pos + n < len && avail < EW_MIN)
-			n = fit(s + pos, len - pos, b, EW_MAX);
+		if (pos + n < len && avail < EW_MIN) {
+			/* it goes on a new line, after the blanks */
+			used = wslen + f->reserve;
+			avail = used + EW_MAX < LINE_LEN ? EW_MAX :
+				used + EW_MIN < LINE_LEN ? LINE_LEN - used :
+				EW_MIN;
+			n = fit(s + pos, len - pos, b, avail);
+		}
 		r = encode_word(s + pos, n, b, &w);
 		if (r == 0)
 			r = put(f, ws, wslen, w.data, w.len);
@@ -211,6 +220,15 @@ static size_t next_word(const char *s, size_t *pos, size_t *wsstart)
 	return i - *pos;
 }
 
+/* Length of s when it is only blanks (they end the value and cannot be
+ * folded before: that would leave a blank line), else 0. */
+static size_t trailing_blanks(const char *s)
+{
+	size_t n = strspn(s, " \t");
+
+	return s[n] ? 0 : n;
+}
+
 /* RFC 5322 unstructured text.  Consecutive words that need encoding are
  * encoded as one run, blanks included, because blanks between encoded
  * words vanish when decoding. */
@@ -221,6 +239,7 @@ static int put_unstructured(struct fold *f, const char *v)
 
 	while (r == 0 && v[pos]) {
 		len = next_word(v, &pos, &ws);
+		f->reserve = trailing_blanks(v + pos + len);
 		if (len == 0 || !needs_encoding(v + pos, len)) {
 			/* The value's own leading blanks become the one
 			 * blank after the colon. */
@@ -236,11 +255,13 @@ static int put_unstructured(struct fold *f, const char *v)
 				break;
 			r_end = p + l;
 		}
+		f->reserve = trailing_blanks(v + r_end);
 		r = put_encoded(f, f->content ? v + ws : " ",
 				f->content ? pos - ws : 1, v + pos,
 				r_end - pos);
 		pos = r_end;
 	}
+	f->reserve = 0;
 	return r;
 }
 
@@ -322,18 +343,21 @@ static int put_addresses(struct fold *f, const char *v)
 	if (n == 0)
 		r = put_unstructured(f, v);
 	for (size_t i = 0; i < n && r == 0; i++) {
-		if (!l[i].name && !l[i].addr) {
+		bool marker = !l[i].name && !l[i].addr;
+		bool semi = group_ends(l, n, i);
+		bool comma = i + 1 < n && !(marker && !semi);
+
+		f->reserve = marker + semi + comma;
+		if (marker)
 			r = put_phrase(f, " ", l[i].group);
-			if (r == 0)
-				r = put(f, "", 0, ":", 1);
-		} else {
+		else
 			r = put_mailbox(f, &l[i]);
-		}
-		if (r == 0 && group_ends(l, n, i))
+		f->reserve = 0;
+		if (r == 0 && marker)
+			r = put(f, "", 0, ":", 1);
+		if (r == 0 && semi)
 			r = put(f, "", 0, ";", 1);
-		if (r == 0 && i + 1 < n &&
-		    !(!l[i].name && !l[i].addr && l[i + 1].group &&
-		      (l[i + 1].name || l[i + 1].addr)))
+		if (r == 0 && comma)
 			r = put(f, "", 0, ",", 1);
 	}
 	mime_addresses_free(&l, n);
