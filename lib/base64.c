@@ -106,7 +106,7 @@ static size_t slow_byte(struct pn_b64_decoder *d, unsigned char c, char *out)
 		return 0;
 	}
 	if (d->npad > 0) {
-		/* Data after padding: a concatenated block starts (base64.h). */
+		/* Data after padding: a concatenated block (base64.h). */
 		d->bad++;
 		d->npad = 0;
 		d->nchars = 0;

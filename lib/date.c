@@ -56,8 +56,8 @@ static int expect(struct cur *c, char ch)
 		return 0;
 	}
 	if (c->pos >= c->len)
-		return pn_error_set(c->err, PN_EPARSE, "%s: expected '%c' at end",
-				    c->what, ch);
+		return pn_error_set(c->err, PN_EPARSE,
+				    "%s: expected '%c' at end", c->what, ch);
 	pn_error_set(c->err, PN_EPARSE, "%s: expected '%c', found '%.*s'",
 		     c->what, ch, token_len(c, c->pos), c->s + c->pos);
 	return pn_error_at(c->err, (int64_t)c->pos, 0);
@@ -358,9 +358,10 @@ void pn_date_format(time_t utc, int tzoff_min, char *out)
 	}
 	zone_parts(tzoff_min, &sign, &h, &m);
 	snprintf(out, 32, "%s, %02d %s %04d %02d:%02d:%02d %c%02d%02d",
-		 wdays[tm.tm_wday % 7], tm.tm_mday % 100, months[tm.tm_mon % 12],
-		 (tm.tm_year + 1900) % 10000, tm.tm_hour % 100, tm.tm_min % 100,
-		 tm.tm_sec % 100, sign, h % 100, m % 100);
+		 wdays[tm.tm_wday % 7], tm.tm_mday % 100,
+		 months[tm.tm_mon % 12], (tm.tm_year + 1900) % 10000,
+		 tm.tm_hour % 100, tm.tm_min % 100, tm.tm_sec % 100, sign,
+		 h % 100, m % 100);
 }
 
 /* Exactly ndigits digits, at most max. */

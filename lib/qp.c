@@ -176,9 +176,10 @@ size_t pn_qp_decode(struct pn_qp_decoder *d, const char *in, size_t len,
 	char *o = out, *floor;
 
 	while (d->nheld > 0 && p < end) {
-		int used = d->held[0] == '=' ? step_escape(d, (unsigned char)*p, &o)
-					     : step_ws(d, (unsigned char)*p, &o);
-		p += used;
+		unsigned char c = (unsigned char)*p;
+
+		p += d->held[0] == '=' ? step_escape(d, c, &o)
+				       : step_ws(d, c, &o);
 	}
 	floor = o;
 	eq = p < end ? memchr(p, '=', (size_t)(end - p)) : NULL;

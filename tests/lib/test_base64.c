@@ -8,6 +8,8 @@
 #include <string.h>
 #include <cmocka.h>
 
+#define NELEM(a) (sizeof(a) / sizeof((a)[0]))
+
 #include "../../lib/base64.h"
 
 struct dec_result {
@@ -90,11 +92,11 @@ static const struct {
 static void test_decode_table(void **state)
 {
 	(void)state;
-	for (size_t i = 0; i < sizeof(dec_cases) / sizeof(dec_cases[0]); i++) {
+	for (size_t i = 0; i < NELEM(dec_cases); i++) {
 		size_t inlen = strlen(dec_cases[i].in);
 		size_t chunks[] = { 0, 1, 2, 3, 5 };
 
-		for (size_t c = 0; c < sizeof(chunks) / sizeof(chunks[0]); c++) {
+		for (size_t c = 0; c < NELEM(chunks); c++) {
 			struct dec_result r;
 
 			decode_chunked(dec_cases[i].in, inlen, chunks[c], &r);
@@ -102,7 +104,8 @@ static void test_decode_table(void **state)
 			    memcmp(r.out, dec_cases[i].out, r.len) != 0 ||
 			    r.bad != dec_cases[i].bad ||
 			    r.trunc != dec_cases[i].trunc)
-				fail_msg("case %zu '%s' chunk %zu: len %zu bad %llu trunc %d",
+				fail_msg("case %zu '%s' chunk %zu: len %zu "
+					 "bad %llu trunc %d",
 					 i, dec_cases[i].in, chunks[c], r.len,
 					 (unsigned long long)r.bad, r.trunc);
 		}
@@ -140,7 +143,7 @@ static void test_encode_vectors(void **state)
 	char out[64];
 
 	(void)state;
-	for (size_t i = 0; i < sizeof(v) / sizeof(v[0]); i++) {
+	for (size_t i = 0; i < NELEM(v); i++) {
 		for (size_t chunk = 0; chunk < 4; chunk++) {
 			size_t n = encode_all(v[i][0], strlen(v[i][0]), 0,
 					      "\n", chunk, out);

@@ -8,6 +8,8 @@
 #include <string.h>
 #include <cmocka.h>
 
+#define NELEM(a) (sizeof(a) / sizeof((a)[0]))
+
 #include "../../lib/date.h"
 
 #define T0 ((time_t)1795623663)	/* Wed, 25 Nov 2026 16:21:03 +0000 */
@@ -102,7 +104,7 @@ static const struct {
 static void test_rfc5322_parse(void **state)
 {
 	(void)state;
-	for (size_t i = 0; i < sizeof(rfc_cases) / sizeof(rfc_cases[0]); i++) {
+	for (size_t i = 0; i < NELEM(rfc_cases); i++) {
 		struct pn_error err;
 		time_t t = 1;
 		int off = 12345;
@@ -112,8 +114,8 @@ static void test_rfc5322_parse(void **state)
 		rc = pn_date_parse(rfc_cases[i].in, strlen(rfc_cases[i].in),
 				   &t, &off, &err);
 		if (rfc_cases[i].err) {
-			if (rc != -1 || strcmp(err.msg, rfc_cases[i].err) != 0 ||
-			    err.code != PN_EPARSE)
+			if (rc != -1 || err.code != PN_EPARSE ||
+			    strcmp(err.msg, rfc_cases[i].err) != 0)
 				fail_msg("case %zu '%s': rc %d msg '%s'", i,
 					 rfc_cases[i].in, rc, err.msg);
 		} else if (rc != 0 || t != rfc_cases[i].utc ||
@@ -193,7 +195,7 @@ static const struct {
 static void test_internaldate_parse(void **state)
 {
 	(void)state;
-	for (size_t i = 0; i < sizeof(imap_cases) / sizeof(imap_cases[0]); i++) {
+	for (size_t i = 0; i < NELEM(imap_cases); i++) {
 		struct pn_error err;
 		time_t t = 1;
 		int off = 12345;
@@ -244,12 +246,13 @@ static void test_roundtrip(void **state)
 		rng = rng * 1103515245u + 12345u;
 		off = (int)(rng % (24 * 60)) - 12 * 60;
 		pn_date_format(t, off, a);
-		assert_int_equal(pn_date_parse(a, strlen(a), &back, &off2, NULL), 0);
+		assert_int_equal(pn_date_parse(a, strlen(a), &back, &off2,
+					       NULL), 0);
 		assert_int_equal(back, t);
 		assert_int_equal(off2, off);
 		pn_internaldate_format(t, off, b);
-		assert_int_equal(pn_internaldate_parse(b, strlen(b), &back, &off2,
-						       NULL), 0);
+		assert_int_equal(pn_internaldate_parse(b, strlen(b), &back,
+						       &off2, NULL), 0);
 		assert_int_equal(back, t);
 		assert_int_equal(off2, off);
 	}

@@ -33,7 +33,8 @@ static void test_set_and_at(void **state)
 	assert_int_equal(err.code, PN_EPARSE);
 	assert_int_equal(err.offset, -1);
 	assert_int_equal(pn_error_at(&err, 212, 0), -1);
-	assert_string_equal(err.msg, "BODYSTRUCTURE: unbalanced ')' at byte 212");
+	assert_string_equal(err.msg,
+			    "BODYSTRUCTURE: unbalanced ')' at byte 212");
 	assert_int_equal(err.offset, 212);
 	pn_error_set(&err, PN_ELIMIT, "header too long");
 	pn_error_at(&err, 5000, 17);

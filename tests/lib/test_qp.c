@@ -9,6 +9,8 @@
 #include <string.h>
 #include <cmocka.h>
 
+#define NELEM(a) (sizeof(a) / sizeof((a)[0]))
+
 #include "../../lib/qp.h"
 
 /* Decode in chunks of `chunk` bytes (0: all at once) into a malloc'd
@@ -96,10 +98,10 @@ static void test_decode_table(void **state)
 	size_t chunks[] = { 0, 1, 2, 3, 7 };
 
 	(void)state;
-	for (size_t i = 0; i < sizeof(dec_cases) / sizeof(dec_cases[0]); i++) {
+	for (size_t i = 0; i < NELEM(dec_cases); i++) {
 		size_t want = strlen(dec_cases[i].out);
 
-		for (size_t c = 0; c < sizeof(chunks) / sizeof(chunks[0]); c++) {
+		for (size_t c = 0; c < NELEM(chunks); c++) {
 			size_t n;
 			uint64_t bad;
 			char *got = decode_chunked(dec_cases[i].in,
@@ -108,7 +110,7 @@ static void test_decode_table(void **state)
 
 			if (n != want || memcmp(got, dec_cases[i].out, n) ||
 			    bad != dec_cases[i].bad)
-				fail_msg("case %zu chunk %zu: got '%s' bad %llu",
+				fail_msg("case %zu chunk %zu: '%s' bad %llu",
 					 i, chunks[c], got,
 					 (unsigned long long)bad);
 			free(got);
@@ -192,7 +194,7 @@ static void test_encode_table(void **state)
 	char out[256];
 
 	(void)state;
-	for (size_t i = 0; i < sizeof(enc_cases) / sizeof(enc_cases[0]); i++) {
+	for (size_t i = 0; i < NELEM(enc_cases); i++) {
 		for (size_t chunk = 0; chunk < 4; chunk++) {
 			encode_all(enc_cases[i].in, strlen(enc_cases[i].in),
 				   enc_cases[i].binary, "\r\n", chunk, out);

@@ -15,6 +15,8 @@
 #include <unistd.h>
 #include <cmocka.h>
 
+#define NELEM(a) (sizeof(a) / sizeof((a)[0]))
+
 #include "../../lib/safefile.h"
 
 static const struct {
@@ -24,8 +26,8 @@ static const struct {
 	bool changed;
 } name_cases[] = {
 	{ "report.pdf", NULL, "report.pdf", false },
-	{ "r\xc3\xa9sum\xc3\xa9 2026.pdf", NULL, "r\xc3\xa9sum\xc3\xa9 2026.pdf",
-	  false },
+	{ "r\xc3\xa9sum\xc3\xa9 2026.pdf", NULL,
+	  "r\xc3\xa9sum\xc3\xa9 2026.pdf", false },
 	{ "../../etc/passwd", NULL, "passwd", true },
 	{ "/etc/shadow", NULL, "shadow", true },
 	{ "C:\\Windows\\x.exe", NULL, "x.exe", true },
@@ -64,7 +66,7 @@ static const struct {
 static void test_safe_filename_table(void **state)
 {
 	(void)state;
-	for (size_t i = 0; i < sizeof(name_cases) / sizeof(name_cases[0]); i++) {
+	for (size_t i = 0; i < NELEM(name_cases); i++) {
 		char out[PN_SAFE_NAME_MAX + 1];
 		bool changed = pn_safe_filename(name_cases[i].name,
 						name_cases[i].fallback, out,
@@ -244,7 +246,8 @@ static void test_symlinks(void **state)
 	assert_int_equal(pn_write_all(fd, "precious", 8), 0);
 	close(fd);
 	/* dangling symlink: never followed, no-clobber refuses */
-	assert_int_equal(symlinkat("/nonexistent/pn-test", dirfd_, "dangle"), 0);
+	assert_int_equal(symlinkat("/nonexistent/pn-test", dirfd_, "dangle"),
+			 0);
 	assert_int_equal(write_file("dangle", "data", false, false, NULL,
 				    &err), -1);
 	assert_int_equal(err.code, PN_EEXIST);
@@ -275,11 +278,14 @@ static void test_unique_numbering(void **state)
 	char name[PN_SAFE_NAME_MAX + 32];
 
 	(void)state;
-	assert_int_equal(write_file("r.tar.gz", "0", false, true, name, &err), 0);
+	assert_int_equal(write_file("r.tar.gz", "0", false, true, name, &err),
+			 0);
 	assert_string_equal(name, "r.tar.gz");
-	assert_int_equal(write_file("r.tar.gz", "1", false, true, name, &err), 0);
+	assert_int_equal(write_file("r.tar.gz", "1", false, true, name, &err),
+			 0);
 	assert_string_equal(name, "r.tar-1.gz");
-	assert_int_equal(write_file("r.tar.gz", "2", false, true, name, &err), 0);
+	assert_int_equal(write_file("r.tar.gz", "2", false, true, name, &err),
+			 0);
 	assert_string_equal(name, "r.tar-2.gz");
 	assert_int_equal(write_file("README", "0", false, true, name, &err), 0);
 	assert_int_equal(write_file("README", "1", false, true, name, &err), 0);
@@ -294,9 +300,9 @@ static void test_bad_names_and_abort(void **state)
 	struct pn_error err;
 
 	(void)state;
-	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-		assert_int_equal(pn_atomic_open(&f, dirfd_, bad[i], false, &err),
-				 -1);
+	for (size_t i = 0; i < NELEM(bad); i++) {
+		assert_int_equal(pn_atomic_open(&f, dirfd_, bad[i], false,
+						&err), -1);
 		assert_int_equal(err.code, PN_EINVAL);
 		pn_atomic_abort(&f);	/* harmless after a failed open */
 	}
@@ -317,8 +323,8 @@ static void test_bad_names_and_abort(void **state)
 	/* a non-directory fd fails with an error, not a crash */
 	assert_int_equal(pn_atomic_open(&f, -1, "x", false, &err), -1);
 	assert_int_equal(err.code, PN_EIO);
-	assert_string_equal(err.msg,
-			    "x: cannot create temporary file: Bad file descriptor");
+	assert_string_equal(err.msg, "x: cannot create temporary file: "
+			    "Bad file descriptor");
 }
 
 /* Writing to a pipe with no reader fails with EPIPE, not a signal. */

@@ -7,6 +7,8 @@
 #include <string.h>
 #include <cmocka.h>
 
+#define NELEM(a) (sizeof(a) / sizeof((a)[0]))
+
 #include "../../lib/sv.h"
 
 static void test_make_and_eq(void **state)
@@ -49,7 +51,7 @@ static void test_trim(void **state)
 	};
 
 	(void)state;
-	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+	for (size_t i = 0; i < NELEM(cases); i++) {
 		struct pn_sv t = pn_sv_trim(pn_sv_from(cases[i].in));
 
 		assert_true(pn_sv_eq(t, pn_sv_from(cases[i].out)));

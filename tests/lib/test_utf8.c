@@ -8,6 +8,8 @@
 #include <string.h>
 #include <cmocka.h>
 
+#define NELEM(a) (sizeof(a) / sizeof((a)[0]))
+
 #include "../../lib/utf8.h"
 
 #define FFFD "\xef\xbf\xbd"
@@ -45,7 +47,7 @@ static const struct {
 static void test_decode(void **state)
 {
 	(void)state;
-	for (size_t i = 0; i < sizeof(dec_cases) / sizeof(dec_cases[0]); i++) {
+	for (size_t i = 0; i < NELEM(dec_cases); i++) {
 		size_t len = dec_cases[i].len ? dec_cases[i].len
 					      : strlen(dec_cases[i].in);
 		uint32_t cp = 0xdeadbeef;
@@ -170,7 +172,7 @@ static const struct {
 static void test_sanitize(void **state)
 {
 	(void)state;
-	for (size_t i = 0; i < sizeof(san_cases) / sizeof(san_cases[0]); i++) {
+	for (size_t i = 0; i < NELEM(san_cases); i++) {
 		size_t len = san_cases[i].len ? san_cases[i].len
 					      : strlen(san_cases[i].in);
 		struct pn_buf b;
@@ -201,11 +203,13 @@ static void test_sanitize_never_escapes(void **state)
 			in[i] = (char)(rng >> 16);
 		}
 		pn_buf_init(&b, 0);
-		assert_int_equal(pn_sanitize_term(in, sizeof(in), NL | TAB, &b), 0);
+		assert_int_equal(pn_sanitize_term(in, sizeof(in), NL | TAB,
+						  &b), 0);
 		assert_true(pn_utf8_valid(b.data, b.len));
 		for (p = b.data; p < b.data + b.len;) {
 			uint32_t cp;
-			int n = pn_utf8_decode(p, (size_t)(b.data + b.len - p), &cp);
+			size_t left = (size_t)(b.data + b.len - p);
+			int n = pn_utf8_decode(p, left, &cp);
 
 			assert_true(n > 0);
 			assert_true(cp >= 0x20 || cp == '\n' || cp == '\t');
