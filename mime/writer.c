@@ -491,6 +491,35 @@ static int ensure_boundary(struct writer *w, struct mime_part *part,
 	return 0;
 }
 
+/* Where a parsed part lies, kept inside its parent: the header block of
+ * a nested message can end with a blank line whose line break is also the
+ * start of the enclosing delimiter, and those bytes belong to the
+ * delimiter. */
+struct span {
+	uint64_t start, body, end;
+};
+
+static uint64_t clamp(uint64_t off, uint64_t lo, uint64_t hi)
+{
+	return off < lo ? lo : off > hi ? hi : off;
+}
+
+static struct span span_of(const struct mime_part *part)
+{
+	const struct mime_part *up = part->parent;
+	struct span s = { part->off_start, part->off_body, part->off_end };
+
+	if (s.body < s.start)
+		s.body = s.start;
+	if (s.end < s.body)
+		s.end = s.body;
+	if (up && up->src && up->src == part->src && up->off_end >= s.start) {
+		s.body = clamp(s.body, s.start, up->off_end);
+		s.end = clamp(s.end, s.body, up->off_end);
+	}
+	return s;
+}
+
 /* ---- containers -------------------------------------------------------------- */
 
 /* Delimiter lines, RFC 2046 5.1.1: the line break before a delimiter
@@ -522,13 +551,15 @@ static int write_new_multipart(struct writer *w, struct mime_part *part,
  * between them can be copied. */
 static bool stretches_valid(const struct mime_part *part)
 {
-	uint64_t pos = part->off_body;
+	struct span ps = span_of(part);
+	uint64_t pos = ps.body;
 
 	for (const struct mime_part *c = part->first_child; c; c = c->next) {
-		if (c->src != part->src || c->off_start < pos ||
-		    c->off_end < c->off_start || c->off_end > part->off_end)
+		struct span cs = span_of(c);
+
+		if (c->src != part->src || cs.start < pos || cs.end > ps.end)
 			return false;
-		pos = c->off_end;
+		pos = cs.end;
 	}
 	return true;
 }
@@ -536,15 +567,18 @@ static bool stretches_valid(const struct mime_part *part)
 static int write_stretches(struct writer *w, struct mime_part *part,
 			   unsigned depth)
 {
-	uint64_t pos = part->off_body;
+	struct span ps = span_of(part);
+	uint64_t pos = ps.body;
 
 	for (struct mime_part *c = part->first_child; c; c = c->next) {
-		if (copy_range(w, part, pos, c->off_start, w->force_eol) < 0 ||
+		struct span cs = span_of(c);
+
+		if (copy_range(w, part, pos, cs.start, w->force_eol) < 0 ||
 		    write_part(w, c, depth + 1) < 0)
 			return -1;
-		pos = c->off_end;
+		pos = cs.end;
 	}
-	return copy_range(w, part, pos, part->off_end, w->force_eol);
+	return copy_range(w, part, pos, ps.end, w->force_eol);
 }
 
 static bool regenerate(const struct mime_part *part)
@@ -555,6 +589,8 @@ static bool regenerate(const struct mime_part *part)
 static int write_body(struct writer *w, struct mime_part *part,
 		      const char *boundary, unsigned depth)
 {
+	struct span s;
+
 	if (boundary)
 		return write_new_multipart(w, part, boundary, depth);
 	if (part->first_child) {
@@ -570,7 +606,8 @@ static int write_body(struct writer *w, struct mime_part *part,
 		return write_new_leaf(w, part);
 	if (w->skip_encoded && encoded(mime_part_cte(part)))
 		return 0;
-	return copy_range(w, part, part->off_body, part->off_end,
+	s = span_of(part);
+	return copy_range(w, part, s.body, s.end,
 			  is_binary(part) ? NULL : w->force_eol);
 }
 
@@ -595,6 +632,16 @@ static void name_part(struct writer *w, const struct mime_part *part)
 		pn_error_prefix(w->err, "part %s", sec);
 }
 
+static int write_head(struct writer *w, struct mime_part *part)
+{
+	struct span s;
+
+	if (part->headers_dirty || !part->src)
+		return write_fields(w, part);
+	s = span_of(part);
+	return copy_range(w, part, s.start, s.body, w->force_eol);
+}
+
 static int write_part(struct writer *w, struct mime_part *part,
 		      unsigned depth)
 {
@@ -609,15 +656,16 @@ static int write_part(struct writer *w, struct mime_part *part,
 		return -1;
 	}
 	/* Untouched and no line endings to change: the bytes as parsed. */
-	if (untouched(part) && !w->force_eol)
-		return copy_range(w, part, part->off_start, part->off_end, NULL);
+	if (untouched(part) && !w->force_eol) {
+		struct span s = span_of(part);
+
+		return copy_range(w, part, s.start, s.end, NULL);
+	}
+	/* The boundary goes into the header, so it is chosen first. */
 	new_mp = multipart_type(part) && regenerate(part);
 	if ((new_mp && ensure_boundary(w, part, depth, boundary,
 				       sizeof(boundary)) < 0) ||
-	    ((part->headers_dirty || !part->src)
-		     ? write_fields(w, part)
-		     : copy_range(w, part, part->off_start, part->off_body,
-				  w->force_eol)) < 0 ||
+	    write_head(w, part) < 0 ||
 	    write_body(w, part, new_mp ? boundary : NULL, depth) < 0) {
 		name_part(w, part);
 		return -1;
