@@ -189,6 +189,9 @@ static int validate(const struct opts *o)
 	    (rc = check_list(&o->related, "--related")) ||
 	    (rc = check_list(&o->attach, "--attach")))
 		return rc;
+	if (o->text && o->html && strcmp(o->text, "-") == 0 &&
+	    strcmp(o->html, "-") == 0)
+		return cli_usage(CMD, "stdin ('-') can be read only once");
 	for (i = 0; i < o->headers.n; i++) {
 		rc = check_header(o->headers.v[i]);
 		if (rc)
@@ -452,7 +455,8 @@ static int open_out_dir(const char *out, char *base, size_t basesz,
 		snprintf(dir, sizeof(dir), "%.*s", (int)(slash - out + 1), out);
 	else
 		snprintf(dir, sizeof(dir), ".");
-	snprintf(base, basesz, "%s", slash ? slash + 1 : out);
+	if ((size_t)snprintf(base, basesz, "%s", slash ? slash + 1 : out) >= basesz)
+		return pn_error_set(err, PN_EINVAL, "%s: file name too long", out);
 	if (!base[0] || strcmp(base, ".") == 0 || strcmp(base, "..") == 0)
 		return pn_error_set(err, PN_EINVAL, "%s: not a file name", out);
 	fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
