@@ -349,6 +349,21 @@ def tree_json_escapes_controls():
     eq(json.loads(out)["subject"], "evil \x1b]0;title\x07", "subject round trip")
 
 
+@test
+def json_file_key_not_utf8():
+    """A path that is not UTF-8 still gives valid JSON (U+FFFD)."""
+    with Tmp() as t:
+        raw = os.fsencode(t.dir) + b"/caf\xe9\x1b.eml"
+        with open(raw, "wb") as fh:
+            fh.write(SIMPLE)
+        rc, out, err = run(["mime", "tree", "--json", "--files-from", "-"],
+                           stdin=raw + b"\n")
+        eq((rc, err), (0, b""), "rc")
+        check(b"\\u001b" in out, "ESC escaped: %r" % out)
+        eq(json.loads(out.decode("utf-8"))["file"],
+           t.dir + "/caf\ufffd\x1b.eml", "file key")
+
+
 def maildir(t):
     """cur/ and new/ with three messages, and a broken entry (a directory)."""
     msgs = {"cur/1000.a:2,S": MIXED, "new/1001.b": SIMPLE,
