@@ -261,7 +261,7 @@ static void pop_frames(struct mime_parser *p, size_t keep)
 		p->nopen--;
 		if (!f->started)
 			unstarted(p, f);
-		else
+		else if (!p->flat)	/* the LIMIT defect says why */
 			mime_defect_add(p->msg,
 					MIME_DEFECT_CLOSE_BOUNDARY_MISSING,
 					f->part->off_body, f->part,

@@ -190,8 +190,10 @@ void mime_message_free(struct mime_message **msgp)
 		return;
 	msg = *msgp;
 	if (msg->root) {
-		mime_part_detach(msg->root);
-		mime_part_free_tree(msg->root);
+		struct mime_part *root = msg->root;
+
+		mime_part_detach(root);
+		mime_part_free_tree(root);
 	}
 	mime_source_unref(&msg->src);
 	free(msg->defects);
