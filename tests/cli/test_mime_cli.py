@@ -466,10 +466,6 @@ def pywalk(part):
 # Where postern and Python's email differ on purpose (tests/diff records
 # the same reasons in full).
 KNOWN_DIFFERENT = {
-    "026-cpython-msg_37.eml": "empty parts between doubled boundary lines "
-                              "are parts (RFC 2046 5.1.1); Python drops them",
-    "069-mime4j-mimetools-2002_06_12_doublebound.eml": "doubled boundary",
-    "072-mime4j-mimetools-double-bound.eml": "doubled boundary",
     "082-mime4j-mimetools-twopart.eml": "'base64 ' with a trailing space is "
                                         "base64; Python leaves it encoded",
 }
