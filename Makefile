@@ -53,7 +53,7 @@ postern: $(BUILD)/postern
 	@if [ "$(BUILD)" = build ]; then cp $< $@; fi
 
 $(BUILD)/postern: $(CLI_OBJ) $(BUILD)/libmime.a $(BUILD)/libpn.a
-	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIBS_MIME) $(LIBS_CLI)
+	$(CC) $(ALL_LDFLAGS) -o $@ $(filter %.o %.a,$^) $(LIBS_MIME) $(LIBS_CLI)
 
 # Archives, so a test links only the objects it really uses.
 $(BUILD)/libpn.a: $(LIB_OBJ)
@@ -69,11 +69,11 @@ $(BUILD)/%.o: %.c
 
 $(BUILD)/tests/lib/%: tests/lib/%.c $(BUILD)/libpn.a
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) -o $@ $^ $(ALL_LDFLAGS) -lcmocka
+	$(CC) $(ALL_CFLAGS) -o $@ $(filter %.c %.a,$^) $(ALL_LDFLAGS) -lcmocka
 
 $(BUILD)/tests/mime/%: tests/mime/%.c $(BUILD)/libmime.a $(BUILD)/libpn.a
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) -o $@ $^ $(ALL_LDFLAGS) -lcmocka $(LIBS_MIME)
+	$(CC) $(ALL_CFLAGS) -o $@ $(filter %.c %.a,$^) $(ALL_LDFLAGS) -lcmocka $(LIBS_MIME)
 
 # ---- dependencies ----------------------------------------------------------
 deps:
