@@ -182,7 +182,11 @@ size_t pn_b64_decode_finish(struct pn_b64_decoder *d, char *out,
 	}
 	if (truncated_out)
 		*truncated_out = trunc;
-	pn_b64_decoder_init(d);
+	/* Ready for a new stream, but `bad` stays readable after the end
+	 * (callers record the defect once everything is decoded). */
+	d->acc = 0;
+	d->nchars = 0;
+	d->npad = 0;
 	return n;
 }
 

@@ -28,7 +28,8 @@ size_t pn_b64_decode(struct pn_b64_decoder *d, const char *in, size_t len,
 #define PN_B64_DECODED_MAX(n) ((n) / 4 * 3 + 3)
 /* End of input: writes the bytes of a final unpadded quantum (at most 2),
  * returns how many; *truncated_out is set when a lone sextet remained
- * (not decodable). */
+ * (not decodable).  The decoder is ready for a new stream afterwards;
+ * `bad` keeps its count until pn_b64_decoder_init. */
 size_t pn_b64_decode_finish(struct pn_b64_decoder *d, char *out,
 			    bool *truncated_out);
 
