@@ -386,7 +386,10 @@ int mime_part_decode(struct mime_part *part, mime_data_fn fn, void *ctx,
 	d = mime_decoder_new(part->cte, fn, ctx);
 	if (!d)
 		return pn_error_set(err, PN_ENOMEM, "out of memory");
-	if (part->content_dirty || !src) {
+	if (!src && !part->content_dirty && part->off_end > part->off_body) {
+		/* parsed, but mime_message_attach_* was never called */
+		rc = pn_error_set(err, PN_EINVAL, "message has no source");
+	} else if (part->content_dirty || !src) {
 		rc = mime_decoder_feed(d, part->body.data ? part->body.data : "",
 				       part->body.len);
 		if (rc < 0)
