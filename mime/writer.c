@@ -522,29 +522,164 @@ static struct span span_of(const struct mime_part *part)
 
 /* ---- containers -------------------------------------------------------------- */
 
+/* The parsed children of part that are still its children: the bytes
+ * before the first of them hold the preamble, those after the last the
+ * epilogue.  A rebuilt multipart keeps both, as email6 keeps preamble and
+ * epilogue of a parsed message. */
+static bool parsed_extent(const struct mime_part *part, uint64_t *lo,
+			  uint64_t *hi)
+{
+	struct span ps = span_of(part);
+	bool any = false;
+
+	if (!part->src)
+		return false;
+	for (const struct mime_part *c = part->first_child; c; c = c->next) {
+		struct span cs = span_of(c);
+
+		if (c->src != part->src || cs.start < ps.body || cs.end > ps.end)
+			continue;
+		if (!any || cs.start < *lo)
+			*lo = cs.start;
+		if (!any || cs.end > *hi)
+			*hi = cs.end;
+		any = true;
+	}
+	return any;
+}
+
+#define TAIL_MAX 4096	/* a delimiter line: boundary, padding, break */
+
+static int read_at(struct writer *w, struct mime_part *part, uint64_t off,
+		   char *buf, size_t len)
+{
+	size_t got, done = 0;
+
+	while (done < len) {
+		if (mime_source_read(part->src, off + done, buf + done,
+				     len - done, &got, w->err) < 0)
+			return -1;
+		if (got == 0)
+			return pn_error_set(w->err, PN_EIO, "source ended at "
+					    "byte %llu", (unsigned long long)
+					    (off + done));
+		done += got;
+	}
+	return 0;
+}
+
+/* [from, to) ends with the first delimiter line.  *end_out: where the
+ * preamble ends (the break before the delimiter belongs to it), or -1
+ * when the delimiter opens the body and there is no preamble. */
+static int preamble_end(struct writer *w, struct mime_part *part,
+			uint64_t from, uint64_t to, int64_t *end_out)
+{
+	char buf[TAIL_MAX];
+	size_t n = to - from < TAIL_MAX ? (size_t)(to - from) : TAIL_MAX;
+	size_t e = n;
+
+	*end_out = -1;
+	if (read_at(w, part, to - n, buf, n) < 0)
+		return -1;
+	if (e && buf[e - 1] == '\n')
+		e--;
+	if (e && buf[e - 1] == '\r')
+		e--;
+	while (e && buf[e - 1] != '\n')
+		e--;
+	/* The delimiter opens the body (or is a line longer than any
+	 * boundary): no preamble. */
+	if (e == 0)
+		return 0;
+	e--;
+	if (e && buf[e - 1] == '\r')
+		e--;
+	*end_out = (int64_t)(to - n + e);
+	return 0;
+}
+
+/* [from, to) starts with the close delimiter line; the epilogue is what
+ * follows its line break.  *start_out is to when there is none. */
+static int epilogue_start(struct writer *w, struct mime_part *part,
+			  uint64_t from, uint64_t to, uint64_t *start_out)
+{
+	char buf[TAIL_MAX];
+	size_t n = to - from < TAIL_MAX ? (size_t)(to - from) : TAIL_MAX;
+	size_t i = 0;
+	const char *nl;
+
+	*start_out = to;
+	if (read_at(w, part, from, buf, n) < 0)
+		return -1;
+	if (i < n && buf[i] == '\r')
+		i++;
+	if (i < n && buf[i] == '\n')
+		i++;
+	nl = memchr(buf + i, '\n', n - i);
+	if (nl)
+		*start_out = from + (uint64_t)(nl - buf) + 1;
+	return 0;
+}
+
+static int write_preamble(struct writer *w, struct mime_part *part,
+			  bool parsed, uint64_t lo)
+{
+	int64_t end;
+
+	if (!parsed)
+		return 0;
+	if (preamble_end(w, part, span_of(part).body, lo, &end) < 0)
+		return -1;
+	if (end < 0)
+		return 0;
+	if (copy_range(w, part, span_of(part).body, (uint64_t)end,
+		       w->force_eol) < 0)
+		return -1;
+	return emit_str(w, new_eol(w, part));
+}
+
+static int write_epilogue(struct writer *w, struct mime_part *part,
+			  bool parsed, uint64_t hi)
+{
+	uint64_t start, end = span_of(part).end;
+
+	if (!parsed)
+		return 0;
+	if (epilogue_start(w, part, hi, end, &start) < 0)
+		return -1;
+	return copy_range(w, part, start, end, w->force_eol);
+}
+
+static int delimiter(struct writer *w, const char *b, const char *eol,
+		     bool lead, bool close)
+{
+	if ((lead && emit_str(w, eol) < 0) || emit_str(w, "--") < 0 ||
+	    emit_str(w, b) < 0 || (close && emit_str(w, "--") < 0))
+		return -1;
+	return emit_str(w, eol);
+}
+
 /* Delimiter lines, RFC 2046 5.1.1: the line break before a delimiter
- * belongs to it.  No preamble or epilogue is generated. */
+ * belongs to it. */
 static int write_new_multipart(struct writer *w, struct mime_part *part,
 			       const char *b, unsigned depth)
 {
 	const char *eol = new_eol(w, part);
-	struct mime_part *c = part->first_child;
+	uint64_t lo = 0, hi = 0;
+	bool parsed = parsed_extent(part, &lo, &hi);
 
-	if (emit_str(w, "--") < 0 || emit_str(w, b) < 0 ||
-	    emit_str(w, eol) < 0)
+	if (write_preamble(w, part, parsed, lo) < 0 ||
+	    delimiter(w, b, eol, false, false) < 0)
 		return -1;
-	for (; c; c = c->next) {
-		if (c != part->first_child &&
-		    (emit_str(w, eol) < 0 || emit_str(w, "--") < 0 ||
-		     emit_str(w, b) < 0 || emit_str(w, eol) < 0))
-			return -1;
-		if (write_part(w, c, depth + 1) < 0)
+	for (struct mime_part *c = part->first_child; c; c = c->next) {
+		if ((c != part->first_child &&
+		     delimiter(w, b, eol, true, false) < 0) ||
+		    write_part(w, c, depth + 1) < 0)
 			return -1;
 	}
-	if (emit_str(w, eol) < 0 || emit_str(w, "--") < 0 ||
-	    emit_str(w, b) < 0 || emit_str(w, "--") < 0)
+	if (delimiter(w, b, eol, true, true) < 0)
 		return -1;
-	return emit_str(w, eol);
+	return write_epilogue(w, part, parsed, hi);
 }
 
 /* The children still lie in part's source in order, so the bytes
