@@ -790,6 +790,13 @@ static int write_part(struct writer *w, struct mime_part *part,
 		name_part(w, part);
 		return -1;
 	}
+	if (!part->src && !part->content_dirty &&
+	    part->off_end > part->off_start) {
+		pn_error_set(w->err, PN_EINVAL, "message has no source to "
+			     "copy from (mime_message_attach_*)");
+		name_part(w, part);
+		return -1;
+	}
 	/* Untouched and no line endings to change: the bytes as parsed. */
 	if (untouched(part) && !w->force_eol) {
 		struct span s = span_of(part);

@@ -727,6 +727,33 @@ static void test_error_names_part(void **state)
 	mime_message_free(&msg);
 }
 
+/* A parsed message whose source was never attached cannot be copied. */
+static void test_no_source(void **state)
+{
+	static const char in[] = "Subject: x\n\nbody\n";
+	struct mime_parser *p = mime_parser_new(NULL, NULL);
+	struct mime_message *msg = NULL;
+	struct pn_buf out;
+	struct pn_error err;
+
+	(void)state;
+	assert_int_equal(mime_parser_feed(p, in, sizeof(in) - 1, &err), 0);
+	assert_int_equal(mime_parser_finish(p, &msg, &err), 0);
+	mime_parser_free(&p);
+	pn_buf_init(&out, 0);
+	assert_int_equal(mime_write_buf(mime_message_root(msg), NULL, &out,
+					&err), -1);
+	assert_string_equal(err.msg, "message: message has no source to copy "
+			    "from (mime_message_attach_*)");
+	assert_int_equal(mime_message_attach_mem(msg, in, sizeof(in) - 1,
+						 false, &err), 0);
+	assert_int_equal(mime_write_buf(mime_message_root(msg), NULL, &out,
+					&err), 0);
+	assert_string_equal(pn_buf_cstr(&out), in);
+	pn_buf_free(&out);
+	mime_message_free(&msg);
+}
+
 static int refusing_sink(void *ctx, const char *data, size_t len)
 {
 	(void)ctx;
@@ -794,6 +821,7 @@ int main(void)
 		cmocka_unit_test(test_promote_parsed),
 		cmocka_unit_test(test_forward_parsed),
 		cmocka_unit_test(test_error_names_part),
+		cmocka_unit_test(test_no_source),
 		cmocka_unit_test(test_bad_args),
 		cmocka_unit_test(test_empty_multipart),
 	};
