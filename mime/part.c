@@ -593,6 +593,12 @@ static int put(char *out, size_t outsz, size_t at, unsigned long n)
 	return (int)at + w;
 }
 
+static bool is_multipart_type(const struct mime_part *part)
+{
+	return mime_part_is_multipart(part) ||
+	       !strcmp(mime_part_maintype(part), "multipart");
+}
+
 static size_t child_index(const struct mime_part *part)
 {
 	size_t i = 1;
@@ -621,8 +627,10 @@ int mime_part_section(const struct mime_part *part, char *out, size_t outsz)
 	if (mime_part_is_multipart(parent))
 		return put(out, outsz, (size_t)n,
 			   (unsigned long)child_index(part));
-	/* parent is a message/rfc822: part is its nested root */
-	if (mime_part_is_multipart(part))
+	/* parent is a message/rfc822: part is its nested root.  A multipart
+	 * the parser could not split still counts as one here (it has no
+	 * parts of its own to number). */
+	if (is_multipart_type(part))
 		return n;
 	return put(out, outsz, (size_t)n, 1);
 }
@@ -670,6 +678,8 @@ static struct mime_part *section_step(struct mime_part *cur, unsigned long n,
 	r = cur->first_child;
 	if (mime_part_is_multipart(r))
 		return nth_child(r, n);
+	if (is_multipart_type(r))
+		return NULL;
 	return in_message(r, n);
 }
 
