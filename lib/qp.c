@@ -6,6 +6,16 @@
  * break takes one, so content stops at 75. */
 #define QP_CONTENT_MAX 75
 
+/* The decoder holds undecided bytes in d->held (80): "=" + padding + CR,
+ * or blanks + CR.  Lines are at most 76 characters (rule 5), so longer
+ * runs are not plausible encoder output; to give the same answer however
+ * the input is chunked, both the whole-buffer and the held path use these
+ * caps: at most QP_WS_MAX trailing blanks are dropped before a hard break,
+ * and "=" followed by more than QP_PAD_MAX blanks is not a soft break. */
+#define QP_HELD 80
+#define QP_WS_MAX (QP_HELD - 1)
+#define QP_PAD_MAX (QP_HELD - 2)
+
 static int hexval(unsigned char c)
 {
 	if (c >= '0' && c <= '9')
@@ -59,13 +69,21 @@ static int step_escape(struct pn_qp_decoder *d, unsigned char c, char **op)
 		d->nheld = 0;	/* soft line break, rule 5 */
 		return 1;
 	}
-	if (!cr && held_room(d) &&
-	    (is_ws(c) || c == '\r' || (d->nheld == 1 && hexval(c) >= 0))) {
+	if (!cr && ((is_ws(c) && d->nheld < 1 + QP_PAD_MAX) ||
+		    (c == '\r' && held_room(d)) ||
+		    (d->nheld == 1 && hexval(c) >= 0))) {
 		d->held[d->nheld++] = (char)c;
 		return 1;
 	}
 literal:
 	d->bad++;
+	if (d->nheld >= 2 && is_ws((unsigned char)d->held[1])) {
+		/* "=" + blanks [CR] that is no soft break: the '=' is
+		 * literal, the blanks may still be trailing white space. */
+		*(*op)++ = '=';
+		memmove(d->held, d->held + 1, --d->nheld);
+		return 0;
+	}
 	emit_held(d, op);
 	return 0;
 }
@@ -82,6 +100,13 @@ static int step_ws(struct pn_qp_decoder *d, unsigned char c, char **op)
 		d->nheld = 0;
 		return 1;
 	}
+	if (!cr && is_ws(c) && d->nheld == QP_WS_MAX) {
+		/* Only the last QP_WS_MAX blanks can still be trimmed. */
+		*(*op)++ = d->held[0];
+		memmove(d->held, d->held + 1, d->nheld - 1);
+		d->held[d->nheld - 1] = (char)c;
+		return 1;
+	}
 	if (!cr && held_room(d) && (is_ws(c) || c == '\r')) {
 		d->held[d->nheld++] = (char)c;
 		return 1;
@@ -95,10 +120,11 @@ static int step_ws(struct pn_qp_decoder *d, unsigned char c, char **op)
 static char *trim_line(char *o, const char *floor)
 {
 	bool cr = o > floor && o[-1] == '\r';
+	size_t n = 0;
 
 	if (cr)
 		o--;
-	while (o > floor && is_ws((unsigned char)o[-1]))
+	while (o > floor && is_ws((unsigned char)o[-1]) && n++ < QP_WS_MAX)
 		o--;
 	if (cr)
 		*o++ = '\r';
@@ -130,8 +156,11 @@ static const char *escape(struct pn_qp_decoder *d, const char *p,
 		return end;
 	}
 	/* Soft break: "=" then transport padding then CRLF or LF. */
-	while (q < end && is_ws((unsigned char)*q))
+	while (q < end && is_ws((unsigned char)*q) &&
+	       (size_t)(q - p) <= QP_PAD_MAX)
 		q++;
+	if (q < end && is_ws((unsigned char)*q))
+		goto literal;	/* padding beyond QP_PAD_MAX */
 	if (q < end && *q == '\r')
 		q++;
 	if (q < end && *q == '\n') {
@@ -144,6 +173,7 @@ static const char *escape(struct pn_qp_decoder *d, const char *p,
 		hold(d, p, avail);
 		return end;
 	}
+literal:
 	d->bad++;
 	*(*op)++ = '=';
 	return p + 1;
@@ -163,8 +193,8 @@ static char *hold_tail(struct pn_qp_decoder *d, char *o, const char *floor)
 	if (w == t)
 		return o;
 	/* Absurdly long runs keep only their end undecided. */
-	if ((size_t)(o - w) > sizeof(d->held))
-		w = o - sizeof(d->held);
+	if ((size_t)(t - w) > QP_WS_MAX)
+		w = t - QP_WS_MAX;
 	hold(d, w, (size_t)(o - w));
 	return w;
 }
