@@ -318,6 +318,12 @@ static int set_text(struct mime_part *part, const void *content,
 	if (opts->cte) {
 		if (cte_from_opt(opts->cte, &cte, err) < 0)
 			goto out;
+		/* email6 _encode_text knows no binary: text has lines. */
+		if (cte == MIME_CTE_BINARY) {
+			pn_error_set(err, PN_EINVAL, "Unknown content transfer "
+				     "encoding %s", opts->cte);
+			goto out;
+		}
 	} else {
 		cte = mime_choose_cte(enc.data, enc.len, true);
 	}

@@ -254,6 +254,8 @@ static void test_set_text_errors(void **state)
 		  "us-ascii" },
 		{ "x\n", NULL, "x-bogus", "Unknown content transfer encoding "
 		  "x-bogus" },
+		{ "x\n", NULL, "binary", "Unknown content transfer encoding "
+		  "binary" },
 		{ "\xff\n", NULL, NULL, "text is not valid UTF-8" },
 		{ "x\n", "no-such-charset-here", NULL, "unknown charset "
 		  "no-such-charset-here" },
