@@ -14,6 +14,8 @@
 #include <string.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "../../mime/mime_p.h"
 
@@ -366,6 +368,13 @@ static void test_sink_abort(void **state)
 	assert_null(p);
 }
 
+static int count_bytes(void *ctx, const char *data, size_t len)
+{
+	(void)data;
+	*(uint64_t *)ctx += len;
+	return 0;
+}
+
 /* ---- the corpus ----------------------------------------------------------- */
 
 static char *slurp(const char *path, size_t *len)
@@ -533,6 +542,70 @@ static void test_parse_file_and_fd(void **state)
 		mime_message_free(&b);
 	}
 	free_files(files, n);
+}
+
+/* A pipe is spooled: in memory while small, then in a temporary file. */
+static void test_parse_fd_pipe(void **state)
+{
+	static const size_t sizes[] = { 1000, 12u << 20 };
+	size_t k;
+
+	(void)state;
+	for (k = 0; k < 2; k++) {
+		struct pn_buf b;
+		struct mime_message *a, *m;
+		struct pn_error err;
+		struct counter { uint64_t n; } cnt = { 0 };
+		int fds[2];
+		pid_t pid;
+		char *da, *dm;
+		int status;
+
+		pn_buf_init(&b, 0);
+		assert_int_equal(pn_buf_adds(&b, "Content-Type: multipart/mixed;"
+					     " boundary=q\n\n--q\n\n"), 0);
+		while (b.len < sizes[k])
+			assert_int_equal(pn_buf_adds(&b, "0123456789abcdef"
+						     "0123456789abcdef\n"), 0);
+		assert_int_equal(pn_buf_adds(&b, "--q\nContent-Type: text/x\n\n"
+					     "last\n--q--\n"), 0);
+		assert_int_equal(pipe(fds), 0);
+		pid = fork();
+		assert_true(pid >= 0);
+		if (pid == 0) {
+			size_t off = 0;
+
+			close(fds[0]);
+			while (off < b.len) {
+				ssize_t n = write(fds[1], b.data + off,
+						  b.len - off);
+
+				if (n <= 0)
+					_exit(1);
+				off += (size_t)n;
+			}
+			_exit(0);
+		}
+		close(fds[1]);
+		assert_int_equal(mime_parse_fd(fds[0], NULL, NULL, &m, &err), 0);
+		close(fds[0]);
+		assert_int_equal(waitpid(pid, &status, 0), pid);
+		assert_int_equal(mime_parse_mem(b.data, b.len, false, NULL, &a,
+						&err), 0);
+		da = describe_full(a);
+		dm = describe_full(m);
+		assert_string_equal(da, dm);
+		assert_int_equal(mime_part_decode(mime_part_by_section(m->root,
+						  "2"), count_bytes, &cnt, NULL,
+						  &err), 0);
+		assert_int_equal(cnt.n, 4);
+		assert_true((m->src->fd >= 0) == (k == 1));
+		free(da);
+		free(dm);
+		mime_message_free(&a);
+		mime_message_free(&m);
+		pn_buf_free(&b);
+	}
 }
 
 static void test_parse_file_missing(void **state)
@@ -773,6 +846,7 @@ int main(void)
 		cmocka_unit_test(test_corpus_chunking),
 		cmocka_unit_test(test_corpus_offsets),
 		cmocka_unit_test(test_parse_file_and_fd),
+		cmocka_unit_test(test_parse_fd_pipe),
 		cmocka_unit_test(test_parse_file_missing),
 		cmocka_unit_test(test_deep_nesting),
 		cmocka_unit_test(test_many_parts),
