@@ -241,6 +241,30 @@ static void test_set_text_round_trip(void **state)
 	}
 }
 
+/* A built part gives its content back before it is ever written. */
+static void test_get_built(void **state)
+{
+	struct mime_message *msg = mime_message_new();
+	struct mime_part *r = mime_message_root(msg);
+	struct mime_set_opts o = { .maintype = "image", .subtype = "gif" };
+	struct mime_bytes b = { "GIF89a\0\1", 8 };
+	struct mime_content got;
+	struct pn_error err;
+
+	(void)state;
+	assert_int_equal(mime_set_content(raw, r, "text", "a\r\nb", NULL,
+					  &err), 0);
+	assert_int_equal(mime_get_content(raw, r, &got, &err), 0);
+	assert_string_equal(got.data, "a\nb\n");
+	mime_content_clear(&got);
+	assert_int_equal(mime_set_content(raw, r, "bytes", &b, &o, &err), 0);
+	assert_int_equal(mime_get_content(raw, r, &got, &err), 0);
+	assert_int_equal(got.len, 8);
+	assert_memory_equal(got.data, "GIF89a\0\1", 8);
+	mime_content_clear(&got);
+	mime_message_free(&msg);
+}
+
 static void test_set_text_errors(void **state)
 {
 	static const struct {
@@ -481,6 +505,7 @@ int main(void)
 		cmocka_unit_test(test_get_bad_utf8),
 		cmocka_unit_test(test_get_message),
 		cmocka_unit_test(test_set_text_round_trip),
+		cmocka_unit_test(test_get_built),
 		cmocka_unit_test(test_set_text_errors),
 		cmocka_unit_test(test_set_bytes_round_trip),
 		cmocka_unit_test(test_set_bytes_errors),

@@ -671,6 +671,76 @@ static void test_promote_parsed(void **state)
 	mime_message_free(&msg);
 }
 
+/* Promoting a parsed multipart/alternative to mixed: the alternative
+ * (preamble, delimiters, parts) is copied as it was, under new fields. */
+static void test_promote_parsed_multipart(void **state)
+{
+	static const char body[] =
+		"pre\r\n--alt\r\nContent-Type: text/plain\r\n\r\nplain\r\n"
+		"--alt\r\nContent-Type: text/html\r\n\r\n<p>h</p>\r\n"
+		"--alt--\r\nepi\r\n";
+	static const char head[] =
+		"From: a@b\r\nMIME-Version: 1.0\r\n"
+		"Content-Type: multipart/alternative; boundary=alt\r\n\r\n";
+	static const char outer[] = "From: a@b\r\nMIME-Version: 1.0\r\n"
+				    "Content-Type: multipart/mixed;";
+	struct mime_manager *raw = mime_raw_manager_new();
+	struct mime_message *msg, *back;
+	struct mime_part *root, *alt;
+	struct pn_error err;
+	char in[512], *out;
+	size_t len;
+
+	(void)state;
+	snprintf(in, sizeof(in), "%s%s", head, body);
+	msg = parse(in, strlen(in));
+	root = mime_message_root(msg);
+	assert_int_equal(mime_add_attachment(root, raw, "text", "att", NULL,
+					     NULL, &err), 0);
+	out = write_part(root, NULL, &len);
+	assert_int_equal(strncmp(out, outer, sizeof(outer) - 1), 0);
+	assert_non_null(strstr(out, "Content-Type: multipart/alternative; "
+				    "boundary=alt\r\n\r\n"));
+	assert_non_null(strstr(out, body));
+	back = parse(out, len);
+	alt = mime_part_first_child(mime_message_root(back));
+	assert_string_equal(mime_part_type(alt), "multipart/alternative");
+	assert_int_equal(mime_part_child_count(alt), 2);
+	assert_false(has_bare_lf(out, len));
+	mime_message_free(&back);
+	free(out);
+	mime_manager_free(&raw);
+	mime_message_free(&msg);
+}
+
+/* CRLF in, LF out: every line ending, fields, delimiters and bodies. */
+static void test_eol_crlf_to_lf(void **state)
+{
+	static const char in[] =
+		"Subject: s\r\n folded\r\nContent-Type: multipart/mixed; "
+		"boundary=Z\r\n\r\n--Z\r\nContent-Transfer-Encoding: "
+		"quoted-printable\r\n\r\nsoft=\r\nbreak\r\n--Z\r\n"
+		"Content-Transfer-Encoding: base64\r\n\r\nYWJj\r\n--Z--\r\n";
+	static const char want[] =
+		"Subject: s\n folded\nContent-Type: multipart/mixed; "
+		"boundary=Z\n\n--Z\nContent-Transfer-Encoding: "
+		"quoted-printable\n\nsoft=\nbreak\n--Z\n"
+		"Content-Transfer-Encoding: base64\n\nYWJj\n--Z--\n";
+	struct mime_message *msg = parse(in, sizeof(in) - 1);
+	size_t len;
+	char *out = write_part(mime_message_root(msg), "\n", &len);
+
+	(void)state;
+	assert_int_equal(len, sizeof(want) - 1);
+	assert_memory_equal(out, want, len);
+	free(out);
+	out = write_part(mime_message_root(msg), "\r\n", &len);
+	assert_int_equal(len, sizeof(in) - 1);
+	assert_memory_equal(out, in, len);
+	free(out);
+	mime_message_free(&msg);
+}
+
 /* A message moved into a message/rfc822 part is written from its own
  * source. */
 static void test_forward_parsed(void **state)
@@ -819,6 +889,8 @@ int main(void)
 		cmocka_unit_test(test_boundary_prefix_in_content),
 		cmocka_unit_test(test_add_to_parsed),
 		cmocka_unit_test(test_promote_parsed),
+		cmocka_unit_test(test_promote_parsed_multipart),
+		cmocka_unit_test(test_eol_crlf_to_lf),
 		cmocka_unit_test(test_forward_parsed),
 		cmocka_unit_test(test_error_names_part),
 		cmocka_unit_test(test_no_source),
