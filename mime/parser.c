@@ -969,6 +969,11 @@ int mime_parser_feed(struct mime_parser *p, const char *data, size_t len,
 	if (p->failed)
 		return pn_error_set(err, PN_EINVAL,
 				    "MIME parser: fed after an error");
+	if (!p->msg)
+		return pn_error_set(err, PN_EINVAL,
+				    "MIME parser: fed after finish");
+	if (!len)
+		return 0;
 	if (!p->eol_known)
 		note_eol(p, data, len);
 	while (len) {
@@ -1046,9 +1051,10 @@ int mime_parser_finish(struct mime_parser *p, struct mime_message **msg_out,
 {
 	p->err = err;
 	*msg_out = NULL;
-	if (p->failed)
+	if (p->failed || !p->msg)
 		return pn_error_set(err, PN_EINVAL,
-				    "MIME parser: finished after an error");
+				    "MIME parser: finished after an error "
+				    "or twice");
 	if (p->rest == REST_CARRY) {
 		enum kind k = classify(p, p->line.data, p->line.len, true);
 

@@ -366,6 +366,19 @@ static void test_sink_abort(void **state)
 	assert_null(msg);
 	mime_parser_free(&p);
 	assert_null(p);
+
+	/* finish hands the message over once */
+	p = mime_parser_new(NULL, NULL);
+	assert_int_equal(mime_parser_feed(p, "A: b\n\nx", 8, &err), 0);
+	assert_int_equal(mime_parser_feed(p, NULL, 0, &err), 0);
+	assert_int_equal(mime_parser_finish(p, &msg, &err), 0);
+	assert_non_null(msg);
+	mime_message_free(&msg);
+	assert_int_equal(mime_parser_finish(p, &msg, &err), -1);
+	assert_null(msg);
+	assert_int_equal(mime_parser_feed(p, "x", 1, &err), -1);
+	assert_string_equal(err.msg, "MIME parser: fed after finish");
+	mime_parser_free(&p);
 }
 
 static int count_bytes(void *ctx, const char *data, size_t len)
