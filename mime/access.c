@@ -92,7 +92,8 @@ static void find_body(struct body_search *s, struct mime_part *part,
 		offer(s, pref_index(s, st), part);
 		return;
 	}
-	/* Nesting is bounded by the parser's limits; this guards built trees. */
+	/* Nesting is bounded by the parser's limits; this guards built
+	 * trees. */
 	if (strcmp(mt, "multipart") != 0 || depth > MIME_DEFAULT_MAX_DEPTH * 4)
 		return;
 	if (strcmp(st, "related") != 0) {

@@ -72,7 +72,8 @@ static bool has_body(const struct mime_part *part)
 {
 	if (part->first_child || part->body.len || part->body_path)
 		return true;
-	return !part->content_dirty && part->src && part->off_end > part->off_body;
+	return !part->content_dirty && part->src &&
+	       part->off_end > part->off_body;
 }
 
 /* Body, children and where they lie in the source move to sub. */
@@ -137,6 +138,16 @@ static int check_convert(const struct mime_part *part, const char *subtype,
 	return 0;
 }
 
+/* RFC 2046 5.1.1: 1-70 bchars, not ending in a space. */
+static bool valid_boundary(const char *b)
+{
+	static const char bchars[] = "0123456789abcdefghijklmnopqrstuvwxyz"
+				     "ABCDEFGHIJKLMNOPQRSTUVWXYZ'()+_,-./:=? ";
+	size_t n = strlen(b);
+
+	return n >= 1 && n <= 70 && strspn(b, bchars) == n && b[n - 1] != ' ';
+}
+
 /* email6 _make_multipart.  A part without Content-* fields and without a
  * body becomes an empty multipart.  email6 would also drop the body of a
  * part that has one but no Content-* fields; that body is text/plain by
@@ -152,6 +163,8 @@ static int make_multipart(struct mime_part *part, const char *subtype,
 		return pn_error_set(err, PN_EINVAL, "no part given");
 	if (check_convert(part, subtype, disallowed, err) < 0)
 		return -1;
+	if (boundary && !valid_boundary(boundary))
+		return pn_error_set(err, PN_EINVAL, "invalid boundary");
 	sub = mime_part_new(part->msg);
 	if (!sub)
 		return pn_error_set(err, PN_ENOMEM, "out of memory");
@@ -254,8 +267,8 @@ out:
 
 int mime_add_related(struct mime_part *part, const struct mime_manager *mgr,
 		     const char *kind, const void *content,
-		     const struct mime_set_opts *opts, struct mime_part **new_out,
-		     struct pn_error *err)
+		     const struct mime_set_opts *opts,
+		     struct mime_part **new_out, struct pn_error *err)
 {
 	return add_multipart(part, "related", "inline", mgr, kind, content,
 			     opts, new_out, err);
@@ -312,7 +325,7 @@ int mime_part_attach(struct mime_part *part, struct mime_part *child,
 	return 0;
 }
 
-/* ---- clear ----------------------------------------------------------------- */
+/* ---- clear --------------------------------------------------------------- */
 
 static void drop_fields(struct mime_part *part, bool content_only)
 {

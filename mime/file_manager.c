@@ -26,7 +26,7 @@ static bool multipart_type(const struct mime_part *part)
 	return mt && strcmp(mt, "multipart") == 0;
 }
 
-/* ---- get ------------------------------------------------------------------ */
+/* ---- get ----------------------------------------------------------------- */
 
 struct fd_sink {
 	struct mime_file_target *t;
@@ -75,7 +75,7 @@ static int get_to_fd(struct mime_part *part, void *arg, void *ctx,
 	return 0;
 }
 
-/* ---- what is in the file -------------------------------------------------- */
+/* ---- what is in the file ------------------------------------------------- */
 
 struct file_stats {
 	uint64_t size;
@@ -147,7 +147,7 @@ static enum mime_cte file_cte(const struct file_stats *s, bool text)
 							  : MIME_CTE_BASE64;
 }
 
-/* ---- libmagic -------------------------------------------------------------- */
+/* ---- libmagic ------------------------------------------------------------ */
 
 struct detected {
 	char type[128];		/* "text/plain" */
@@ -225,7 +225,7 @@ static const char *text_charset(const struct detected *d,
 	return d->charset;
 }
 
-/* ---- set "file" ------------------------------------------------------------ */
+/* ---- set "file" ---------------------------------------------------------- */
 
 static int opt_cte(const char *s, const struct file_stats *st,
 		   enum mime_cte *out, struct pn_error *err)

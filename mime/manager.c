@@ -135,7 +135,8 @@ int mime_get_content(const struct mime_manager *mgr, struct mime_part *part,
 		return pn_error_set(err, PN_EINVAL, "no content manager");
 	h = handler_find(mgr->gets, mgr->ngets, type);
 	if (!h)
-		h = handler_find(mgr->gets, mgr->ngets, mime_part_maintype(part));
+		h = handler_find(mgr->gets, mgr->ngets,
+				 mime_part_maintype(part));
 	if (!h)
 		h = handler_find(mgr->gets, mgr->ngets, "");
 	if (!h)
@@ -163,8 +164,8 @@ int mime_set_content(const struct mime_manager *mgr, struct mime_part *part,
 	struct handler *h;
 
 	if (!mgr || !part || !kind)
-		return pn_error_set(err, PN_EINVAL,
-				    "set_content needs a manager, part and kind");
+		return pn_error_set(err, PN_EINVAL, "set_content needs a "
+				    "manager, part and kind");
 	/* Refused before anything is cleared, as email6 does. */
 	if (multipart_type(part))
 		return pn_error_set(err, PN_EINVAL,
@@ -195,7 +196,7 @@ void mime_content_clear(struct mime_content *c)
 	memset(c, 0, sizeof(*c));
 }
 
-/* ---- options shared by the set handlers -------------------------------- */
+/* ---- options shared by the set handlers ---------------------------------- */
 
 /* "Name: value" from opts->headers.  email6 refuses a second copy of a
  * field that may appear once; Content-* fields are the ones a set handler
@@ -281,7 +282,7 @@ int mime_apply_set_opts(struct mime_part *part,
 	return 0;
 }
 
-/* ---- transfer encoding choice ------------------------------------------- */
+/* ---- transfer encoding choice -------------------------------------------- */
 
 /* email6 judges quoted-printable against base64 on the first ten lines. */
 #define SNIFF_LINES 10
@@ -352,7 +353,7 @@ enum mime_cte mime_choose_cte(const char *data, size_t len, bool text)
 	return s.qp_len > b64_len ? MIME_CTE_BASE64 : MIME_CTE_QP;
 }
 
-/* ---- encoding a body into part->body ------------------------------------ */
+/* ---- encoding a body into part->body ------------------------------------- */
 
 /* 7bit and 8bit bodies are stored with LF line breaks. */
 static int store_lf(struct pn_buf *out, const char *data, size_t len)

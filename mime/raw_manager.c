@@ -15,7 +15,7 @@
 
 #include "../lib/utf8.h"
 
-/* ---- get ------------------------------------------------------------------ */
+/* ---- get ----------------------------------------------------------------- */
 
 static int to_buf(void *ctx, const char *data, size_t len)
 {
@@ -60,7 +60,8 @@ static void lf_only(struct pn_buf *b)
 	size_t o = 0;
 
 	for (size_t i = 0; i < b->len; i++) {
-		if (b->data[i] == '\r' && i + 1 < b->len && b->data[i + 1] == '\n')
+		if (b->data[i] == '\r' && i + 1 < b->len &&
+		    b->data[i + 1] == '\n')
 			continue;
 		b->data[o++] = b->data[i];
 	}
@@ -84,8 +85,9 @@ static int get_text(struct mime_part *part, void *arg, void *ctx,
 		return -1;
 	/* RFC 2045 5.2: text without a charset is US-ASCII. */
 	pn_buf_init(&text, 0);
-	rc = mime_charset_to_utf8(cs ? cs : "us-ascii", raw.data ? raw.data : "",
-				  raw.len, &text, &cs_defect);
+	rc = mime_charset_to_utf8(cs ? cs : "us-ascii",
+				  raw.data ? raw.data : "", raw.len, &text,
+				  &cs_defect);
 	pn_buf_free(&raw);
 	if (rc < 0) {
 		pn_buf_free(&text);
@@ -125,7 +127,7 @@ static int get_multipart(struct mime_part *part, void *arg, void *ctx,
 			    "get_content not valid on multipart");
 }
 
-/* ---- set: helpers --------------------------------------------------------- */
+/* ---- set: helpers -------------------------------------------------------- */
 
 struct cte_name {
 	const char *name;
@@ -199,7 +201,7 @@ static int finish(struct mime_part *part, const struct mime_set_opts *opts,
 	return 0;
 }
 
-/* ---- set "text" ----------------------------------------------------------- */
+/* ---- set "text" ---------------------------------------------------------- */
 
 /* The names email6 rewrites (email.charset.ALIASES, the common ones). */
 static const char *charset_alias(const char *cs)
@@ -339,7 +341,7 @@ out:
 	return rc;
 }
 
-/* ---- set "bytes" ---------------------------------------------------------- */
+/* ---- set "bytes" --------------------------------------------------------- */
 
 static int set_bytes(struct mime_part *part, const void *content,
 		     const struct mime_set_opts *opts, void *ctx,
@@ -366,7 +368,7 @@ static int set_bytes(struct mime_part *part, const void *content,
 	return finish(part, opts, err);
 }
 
-/* ---- set "message" -------------------------------------------------------- */
+/* ---- set "message" ------------------------------------------------------- */
 
 /* RFC 2046 5.2: rfc822 bodies are 7bit, 8bit or binary (email6 claims
  * 8bit when not told); external-body is 7bit; partial cannot hold a parsed
@@ -382,8 +384,9 @@ static int message_cte(const char *subtype, const char *want,
 	if (strcasecmp(subtype, "rfc822") == 0) {
 		if (want && *out != MIME_CTE_7BIT && *out != MIME_CTE_8BIT &&
 		    *out != MIME_CTE_BINARY)
-			return pn_error_set(err, PN_EINVAL, "message/rfc822 "
-					    "parts do not support cte=%s", want);
+			return pn_error_set(err, PN_EINVAL,
+					    "message/rfc822 parts do not "
+					    "support cte=%s", want);
 		if (!want)
 			*out = MIME_CTE_8BIT;
 	} else if (strcasecmp(subtype, "external-body") == 0) {

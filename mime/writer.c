@@ -65,7 +65,7 @@ static bool multipart_type(const struct mime_part *part)
 	return mt && strcmp(mt, "multipart") == 0;
 }
 
-/* ---- output ---------------------------------------------------------------- */
+/* ---- output -------------------------------------------------------------- */
 
 static int flush(struct writer *w)
 {
@@ -124,7 +124,8 @@ static int emit(struct writer *w, const char *data, size_t len,
 		}
 	}
 	for (; i < len; i++) {
-		bool crlf = data[i] == '\r' && i + 1 < len && data[i + 1] == '\n';
+		bool crlf = data[i] == '\r' && i + 1 < len &&
+			    data[i + 1] == '\n';
 
 		if (data[i] == '\r' && i + 1 == len) {
 			if (put(w, data + start, i - start) < 0)
@@ -186,7 +187,7 @@ static bool is_binary(const struct mime_part *part)
 	return mime_part_cte(part) == MIME_CTE_BINARY;
 }
 
-/* ---- header fields --------------------------------------------------------- */
+/* ---- header fields ------------------------------------------------------- */
 
 static int write_fields(struct writer *w, struct mime_part *part)
 {
@@ -208,7 +209,7 @@ static int write_fields(struct writer *w, struct mime_part *part)
 	return emit_str(w, eol);
 }
 
-/* ---- leaves ---------------------------------------------------------------- */
+/* ---- leaves -------------------------------------------------------------- */
 
 static int encode_chunk(struct writer *w, enum mime_cte cte, void *enc,
 			const char *in, size_t n, char *out, const char *eol)
@@ -323,7 +324,7 @@ static int write_new_leaf(struct writer *w, struct mime_part *part)
 		    is_binary(part) ? NULL : new_eol(w, part));
 }
 
-/* ---- boundaries ------------------------------------------------------------ */
+/* ---- boundaries ---------------------------------------------------------- */
 
 /* Looks for a boundary in everything written to it, across chunks. */
 struct matcher {
@@ -520,7 +521,7 @@ static struct span span_of(const struct mime_part *part)
 	return s;
 }
 
-/* ---- containers -------------------------------------------------------------- */
+/* ---- containers ---------------------------------------------------------- */
 
 /* The parsed children of part that are still its children: the bytes
  * before the first of them hold the preamble, those after the last the
@@ -537,7 +538,8 @@ static bool parsed_extent(const struct mime_part *part, uint64_t *lo,
 	for (const struct mime_part *c = part->first_child; c; c = c->next) {
 		struct span cs = span_of(c);
 
-		if (c->src != part->src || cs.start < ps.body || cs.end > ps.end)
+		if (c->src != part->src || cs.start < ps.body ||
+		    cs.end > ps.end)
 			continue;
 		if (!any || cs.start < *lo)
 			*lo = cs.start;
@@ -746,7 +748,7 @@ static int write_body(struct writer *w, struct mime_part *part,
 			  is_binary(part) ? NULL : w->force_eol);
 }
 
-/* ---- parts --------------------------------------------------------------------- */
+/* ---- parts --------------------------------------------------------------- */
 
 static bool untouched(const struct mime_part *part)
 {
@@ -815,7 +817,7 @@ static int write_part(struct writer *w, struct mime_part *part,
 	return 0;
 }
 
-/* ---- entry points ---------------------------------------------------------------- */
+/* ---- entry points -------------------------------------------------------- */
 
 int mime_write(struct mime_part *part, const struct mime_write_opts *opts,
 	       mime_sink_fn fn, void *ctx, struct pn_error *err)

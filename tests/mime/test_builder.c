@@ -349,6 +349,30 @@ static void test_attach(void **state)
 	mime_message_free(&a);
 }
 
+static void test_bad_boundary(void **state)
+{
+	static const char *const bad[] = {
+		"", "a\r\nBcc: x", "ends in space ", "quote\"d",
+		"01234567890123456789012345678901234567890123456789"
+		"012345678901234567890",
+	};
+	struct mime_message *msg = mime_message_new();
+	struct pn_error err;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		assert_int_equal(mime_make_mixed(mime_message_root(msg), bad[i],
+						 &err), -1);
+		assert_string_equal(err.msg, "invalid boundary");
+		/* Refused before anything changed. */
+		assert_string_equal(mime_part_type(mime_message_root(msg)),
+				    "text/plain");
+	}
+	assert_int_equal(mime_make_mixed(mime_message_root(msg),
+					 "'()+_,-./:=? x", &err), 0);
+	mime_message_free(&msg);
+}
+
 static void test_clear(void **state)
 {
 	struct mime_message *msg = mime_message_new();
@@ -410,6 +434,7 @@ int main(void)
 		cmocka_unit_test(test_add_with_opts),
 		cmocka_unit_test(test_iter_attachments_unchanged),
 		cmocka_unit_test(test_attach),
+		cmocka_unit_test(test_bad_boundary),
 		cmocka_unit_test(test_clear),
 		cmocka_unit_test(test_make_keeps_plain_body),
 	};
