@@ -128,11 +128,13 @@ int mime_manager_add_set(struct mime_manager *mgr, const char *kind,
 int mime_get_content(const struct mime_manager *mgr, struct mime_part *part,
 		     void *arg, struct pn_error *err)
 {
-	const char *type = mime_part_type(part);
+	const char *type;
 	struct handler *h;
 
-	if (!mgr)
-		return pn_error_set(err, PN_EINVAL, "no content manager");
+	if (!mgr || !part)
+		return pn_error_set(err, PN_EINVAL,
+				    "get_content needs a manager and a part");
+	type = mime_part_type(part);
 	h = handler_find(mgr->gets, mgr->ngets, type);
 	if (!h)
 		h = handler_find(mgr->gets, mgr->ngets,

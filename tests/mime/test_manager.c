@@ -71,6 +71,9 @@ static void test_get_missing(void **state)
 					  &err), -1);
 	assert_int_equal(err.code, PN_ENOTFOUND);
 	assert_string_equal(err.msg, "no get_content handler for text/plain");
+	assert_int_equal(mime_get_content(m, NULL, &got, &err), -1);
+	assert_int_equal(mime_get_content(NULL, mime_message_root(msg), &got,
+					  &err), -1);
 	/* A second add for a key replaces the first. */
 	assert_int_equal(mime_manager_add_get(m, "text", getter, "one"), 0);
 	assert_int_equal(mime_manager_add_get(m, "text", getter, "two"), 0);
