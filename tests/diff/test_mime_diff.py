@@ -159,7 +159,9 @@ def py_parts(path):
             base = section if section is not None else "1"
             nsec = base if nested.get_content_maintype() == "multipart" \
                 else join_section(base, 1)
+            start = len(out)
             visit(Node(nested, node, None), nsec, depth + 1)
+            out[start]["nested"] = True
             return
         if maintype == "multipart":
             # Python could not split it (no boundary): it keeps the body as
@@ -281,7 +283,9 @@ def compare(py_msg, py_rows, tree, body, body_err):
                       ["%s %s" % (p.get("section"), p.get("type")) for p in pr]))
     else:
         for r, p in zip(py_rows, pr):
-            where = "part[%s]" % (r["section"] or "root")
+            # A nested message's root can share its message part's section.
+            where = "part[%s%s]" % (r["section"] or "root",
+                                    " nested" if r.get("nested") else "")
             for k in FIELDS[1:]:
                 if r[k] == "?":         # Python cannot tell (see leaf_bytes)
                     continue
