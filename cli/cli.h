@@ -36,6 +36,7 @@ int cli_mime_attachments(int argc, char **argv);
 int cli_mime_extract(int argc, char **argv);
 int cli_mime_compose(int argc, char **argv);
 int cli_mime_cat(int argc, char **argv);
+int cli_mime_write(int argc, char **argv);
 
 /* ---- help and errors (help.c) ------------------------------------------ */
 
@@ -113,6 +114,16 @@ int cli_read_fd(int fd, struct pn_buf *b, struct pn_error *err) PN_WUR;
 int cli_parse_message(const char *path, const struct mime_leaf_sink *sink,
 		      struct mime_message **msg_out,
 		      struct pn_error *err) PN_WUR;
+
+/* ---- writing messages (output.c) --------------------------------------- */
+
+struct mime_write_opts;
+/* Write the message under root to out ("-" or NULL: stdout) through
+ * mime_write: atomically (temporary file, fsync, link into place), never
+ * replacing an existing out unless force. */
+int cli_write_message(struct mime_part *root,
+		      const struct mime_write_opts *opts, const char *out,
+		      bool force, struct pn_error *err) PN_WUR;
 
 /* ---- the tree/attachments driver (multi.c) ---------------------------- */
 

@@ -44,6 +44,7 @@ static const struct help_entry help_texts[] = {
 	  "  extract      write decoded parts to files, safely\n"
 	  "  compose      build a message from text, html and files\n"
 	  "  cat          the decoded bytes of one part\n"
+	  "  write        write a message back (byte-identical, or --eol)\n"
 	  "\n"
 	  "FILE is a path or '-' for stdin.  'postern mime SUBCOMMAND --help'\n"
 	  "shows the options of each.  See postern-mime(1).\n" },
@@ -118,6 +119,17 @@ static const struct help_entry help_texts[] = {
 	  "\n"
 	  "  -f, --force  write a non-text part to a terminal anyway (sanitised)\n"
 	  "  -h, --help   show this help\n" },
+	{ "postern mime write",
+	  "usage: postern mime write [--eol crlf|lf] [-o OUT [--force]] FILE\n"
+	  "\n"
+	  "Parse FILE and write it back.  Without --eol the output is the\n"
+	  "input byte for byte: parsing loses nothing.\n"
+	  "\n"
+	  "  -e, --eol crlf|lf    make every line ending CRLF (as IMAP APPEND\n"
+	  "                       wants) or LF; binary parts are left alone\n"
+	  "  -o, --output OUT     write to OUT atomically (refuses to replace)\n"
+	  "  -f, --force          replace OUT if it exists\n"
+	  "  -h, --help           show this help\n" },
 };
 
 int cli_help(const char *cmd, FILE *f)

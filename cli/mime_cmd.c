@@ -15,6 +15,7 @@ static const struct subcommand subcommands[] = {
 	{ "extract", cli_mime_extract },
 	{ "compose", cli_mime_compose },
 	{ "cat", cli_mime_cat },
+	{ "write", cli_mime_write },
 };
 
 int cli_mime(int argc, char **argv)

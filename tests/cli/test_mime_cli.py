@@ -918,6 +918,80 @@ def cat_refuses_tty():
 
 # ---- runner -------------------------------------------------------------------
 
+# ---- write ----------------------------------------------------------------------
+
+
+def corpus_files():
+    check(os.path.isdir(CORPUS), "corpus missing at %s" % CORPUS)
+    names = sorted(n for n in os.listdir(CORPUS) if n.endswith(".eml"))
+    check(len(names) >= 160, "corpus has only %d messages" % len(names))
+    return [os.path.join(CORPUS, n) for n in names]
+
+
+def tree_shape(data):
+    """Sections, types and file names: what an eol change must not move."""
+    rc, out, err = run(["mime", "tree", "--json", "-"], stdin=data)
+    eq(rc, 0, "tree rc (%s)" % err)
+    j = json.loads(out)
+    return [(p["section"], p["type"], p["filename"]) for p in j["parts"]]
+
+
+@test
+def write_is_byte_identical_over_corpus():
+    for path in corpus_files():
+        with open(path, "rb") as f:
+            want = f.read()
+        rc, out, err = run(["mime", "write", path])
+        eq(rc, 0, "%s rc (%s)" % (path, err))
+        if out != want:
+            raise Fail("%s: written back differs from the input" % path)
+
+
+@test
+def write_eol_conversion():
+    for path in corpus_files()[::5]:
+        with open(path, "rb") as f:
+            data = f.read()
+        rc, crlf, err = run(["mime", "write", "--eol", "crlf", path])
+        eq(rc, 0, "crlf rc %s (%s)" % (path, err))
+        rc, lf, err = run(["mime", "write", "--eol", "lf", "-"], stdin=crlf)
+        eq(rc, 0, "lf rc %s (%s)" % (path, err))
+        # Binary parts keep their bytes, so only messages without a
+        # binary CTE must be free of the other line ending.
+        if b"binary" not in data.lower():
+            check(b"\n" not in crlf.replace(b"\r\n", b""),
+                  "%s: bare LF left after --eol crlf" % path)
+            check(b"\r\n" not in lf, "%s: CRLF left after --eol lf" % path)
+        eq(tree_shape(crlf), tree_shape(data), "%s crlf tree" % path)
+        eq(tree_shape(lf), tree_shape(data), "%s lf tree" % path)
+
+
+@test
+def write_output_file_rules():
+    t = tempfile.mkdtemp()
+    try:
+        src = os.path.join(t, "in.eml")
+        with open(src, "wb") as f:
+            f.write(b"Subject: hi\n\nbody\n")
+        out = os.path.join(t, "out.eml")
+        rc, _, err = run(["mime", "write", "--eol", "crlf", "-o", out, src])
+        eq(rc, 0, "first write (%s)" % err)
+        with open(out, "rb") as f:
+            eq(f.read(), b"Subject: hi\r\n\r\nbody\r\n", "crlf output")
+        rc, _, err = run(["mime", "write", "-o", out, src])
+        eq(rc, 1, "second write without --force")
+        eq(err.decode(), "postern mime write: %s exists (--force replaces it)\n" % out,
+           "refusal")
+        rc, _, err = run(["mime", "write", "--force", "-o", out, src])
+        eq(rc, 0, "--force (%s)" % err)
+        with open(out, "rb") as f:
+            eq(f.read(), b"Subject: hi\n\nbody\n", "replaced output")
+        rc, _, err = run(["mime", "write", "--eol", "cr", src])
+        eq(rc, 2, "bad --eol")
+    finally:
+        shutil.rmtree(t)
+
+
 def main():
     if not os.access(POSTERN, os.X_OK):
         print("1..1")

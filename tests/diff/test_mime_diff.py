@@ -384,7 +384,7 @@ def main():
         if only:
             files = [(n, p) for n, p in files if only in n]
         trees = postern_trees(postern, [p for _, p in files])
-        print("1..%d" % (len(files) + 1))
+        print("1..%d" % (len(files) + 2))
         failed = 0
         for i, (name, path) in enumerate(files, 1):
             tree, err = trees.get(path), None
@@ -411,8 +411,24 @@ def main():
                   % (n, ", ".join(stale)))
         else:
             print("ok %d - exceptions table: every entry names a file in this run" % n)
-        print("# parse -> write identity: no postern command writes a parsed "
-              "message back yet; not checked")
+        # Parse -> write must give back every input byte for byte, the
+        # malformed ones included.
+        differ = []
+        for name, path in files:
+            with open(path, "rb") as f:
+                want = f.read()
+            p = subprocess.run([postern, "mime", "write", path],
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                               timeout=60)
+            if p.returncode != 0 or p.stdout != want:
+                differ.append(name)
+        if differ:
+            failed += 1
+            print("not ok %d - parse -> write identity: %d of %d differ: %s"
+                  % (n + 1, len(differ), len(files), ", ".join(differ[:10])))
+        else:
+            print("ok %d - parse -> write identity over all %d inputs"
+                  % (n + 1, len(files)))
     return 1 if failed else 0
 
 
