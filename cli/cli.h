@@ -169,6 +169,27 @@ const struct mime_leaf_sink *cli_scan_sink(struct cli_scan *s);
  * cannot be decoded. */
 int cli_scan_get(struct cli_scan *s, struct mime_part *part,
 		 struct cli_leaf *out, struct pn_error *err) PN_WUR;
+/* The parts a tree/attachments run prints, with their leaf data, all
+ * gathered before anything is printed so that a message failing half-way
+ * prints nothing but its error line. */
+struct cli_row {
+	struct mime_part *part;
+	bool leaf;
+	struct cli_leaf info;	/* valid when leaf */
+};
+
+struct cli_rows {
+	struct cli_row *v;
+	size_t n, cap;
+	struct cli_scan *scan;
+	struct pn_error *err;
+};
+
+/* A mime_part_fn (ctx is a struct cli_rows): append part and, for a leaf,
+ * its size and digest.  -1 with rows->err set on failure. */
+int cli_rows_add(struct mime_part *part, void *ctx);
+void cli_rows_free(struct cli_rows *rows);
+
 /* A leaf for tree/attachments: neither a multipart nor a parsed
  * message/rfc822. */
 bool cli_part_is_leaf(const struct mime_part *part);

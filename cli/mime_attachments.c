@@ -10,40 +10,7 @@
 
 #define SECTION_MAX 1024
 
-struct att {
-	struct mime_part *part;
-	bool leaf;
-	struct cli_leaf info;
-};
-
-struct atts {
-	struct att *v;
-	size_t n, cap;
-	struct cli_scan *scan;
-	struct pn_error *err;
-};
-
-static int gather(struct mime_part *part, void *ctx)
-{
-	struct atts *a = ctx;
-	struct att *v;
-
-	if (a->n == a->cap) {
-		a->cap = a->cap ? a->cap * 2 : 16;
-		v = realloc(a->v, a->cap * sizeof(*v));
-		if (!v)
-			return pn_error_set(a->err, PN_ENOMEM, "out of memory");
-		a->v = v;
-	}
-	v = &a->v[a->n++];
-	v->part = part;
-	v->leaf = cli_part_is_leaf(part);
-	if (v->leaf && cli_scan_get(a->scan, part, &v->info, a->err) < 0)
-		return -1;
-	return 0;
-}
-
-static void json_att(struct cli_json *j, const struct att *a)
+static void json_att(struct cli_json *j, const struct cli_row *a)
 {
 	char sec[SECTION_MAX];
 
@@ -62,7 +29,7 @@ static void json_att(struct cli_json *j, const struct att *a)
 	cli_json_obj_end(j);
 }
 
-static void print_json(const struct cli_show *show, const struct atts *a)
+static void print_json(const struct cli_show *show, const struct cli_rows *a)
 {
 	struct cli_json *j = show->j;
 	size_t i;
@@ -83,7 +50,7 @@ static void print_json(const struct cli_show *show, const struct atts *a)
 
 /* Tab-separated columns: section, type, filename ("-" when none), size
  * ("-" for a container). */
-static void plain_att(const struct cli_show *show, const struct att *a)
+static void plain_att(const struct cli_show *show, const struct cli_row *a)
 {
 	const char *fn = mime_part_filename(a->part);
 	char sec[SECTION_MAX];
@@ -101,7 +68,7 @@ static void plain_att(const struct cli_show *show, const struct att *a)
 		fputs("\t-\n", stdout);
 }
 
-static void print_plain(const struct cli_show *show, const struct atts *a)
+static void print_plain(const struct cli_show *show, const struct cli_rows *a)
 {
 	size_t i;
 
@@ -116,17 +83,17 @@ static void print_plain(const struct cli_show *show, const struct atts *a)
 static int show_attachments(const struct cli_show *show,
 			    struct mime_message *msg, struct pn_error *err)
 {
-	struct atts a = { .scan = show->scan, .err = err };
+	struct cli_rows a = { .scan = show->scan, .err = err };
 	int rc;
 
-	rc = mime_iter_attachments(mime_message_root(msg), gather, &a);
+	rc = mime_iter_attachments(mime_message_root(msg), cli_rows_add, &a);
 	if (rc == 0) {
 		if (show->json)
 			print_json(show, &a);
 		else
 			print_plain(show, &a);
 	}
-	free(a.v);
+	cli_rows_free(&a);
 	return rc ? -1 : 0;
 }
 

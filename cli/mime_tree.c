@@ -9,41 +9,6 @@
 
 #define SECTION_MAX 1024	/* 64 levels of "NNNN." fit */
 
-struct row {
-	struct mime_part *part;
-	bool leaf;
-	struct cli_leaf info;
-};
-
-struct rows {
-	struct row *v;
-	size_t n, cap;
-	struct cli_scan *scan;
-	struct pn_error *err;
-};
-
-/* All leaf data is gathered before anything is printed, so a message
- * that fails half-way prints nothing but its error line. */
-static int gather(struct mime_part *part, void *ctx)
-{
-	struct rows *r = ctx;
-	struct row *v;
-
-	if (r->n == r->cap) {
-		r->cap = r->cap ? r->cap * 2 : 32;
-		v = realloc(r->v, r->cap * sizeof(*v));
-		if (!v)
-			return pn_error_set(r->err, PN_ENOMEM, "out of memory");
-		r->v = v;
-	}
-	v = &r->v[r->n++];
-	v->part = part;
-	v->leaf = cli_part_is_leaf(part);
-	if (v->leaf && cli_scan_get(r->scan, part, &v->info, r->err) < 0)
-		return -1;
-	return 0;
-}
-
 static const char *text_charset(const struct mime_part *part)
 {
 	const char *cs;
@@ -67,7 +32,7 @@ static void json_sha256(struct cli_json *j, const unsigned char *d)
 	cli_json_strn(j, out, 64);
 }
 
-static void json_part(struct cli_json *j, const struct row *r)
+static void json_part(struct cli_json *j, const struct cli_row *r)
 {
 	char sec[SECTION_MAX];
 
@@ -108,7 +73,7 @@ static void json_header(struct cli_json *j, struct mime_part *root,
 }
 
 static void print_json(const struct cli_show *show, struct mime_part *root,
-		       const struct rows *r)
+		       const struct cli_rows *r)
 {
 	struct cli_json *j = show->j;
 	size_t i;
@@ -132,7 +97,7 @@ static void print_json(const struct cli_show *show, struct mime_part *root,
 	cli_json_newline(j);
 }
 
-static void plain_row(const struct cli_show *show, const struct row *r)
+static void plain_row(const struct cli_show *show, const struct cli_row *r)
 {
 	unsigned depth = mime_part_depth(r->part);
 	const char *fn = mime_part_filename(r->part);
@@ -154,7 +119,7 @@ static void plain_row(const struct cli_show *show, const struct row *r)
 	fputc('\n', stdout);
 }
 
-static void print_plain(const struct cli_show *show, const struct rows *r)
+static void print_plain(const struct cli_show *show, const struct cli_rows *r)
 {
 	size_t i;
 
@@ -170,17 +135,17 @@ static int show_tree(const struct cli_show *show, struct mime_message *msg,
 		     struct pn_error *err)
 {
 	struct mime_part *root = mime_message_root(msg);
-	struct rows r = { .scan = show->scan, .err = err };
+	struct cli_rows r = { .scan = show->scan, .err = err };
 	int rc;
 
-	rc = mime_walk(root, gather, &r);
+	rc = mime_walk(root, cli_rows_add, &r);
 	if (rc == 0) {
 		if (show->json)
 			print_json(show, root, &r);
 		else
 			print_plain(show, &r);
 	}
-	free(r.v);
+	cli_rows_free(&r);
 	return rc ? -1 : 0;
 }
 

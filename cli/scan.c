@@ -193,3 +193,32 @@ const char *cli_section(const struct mime_part *part, char *buf, size_t sz)
 		return NULL;
 	return buf;
 }
+
+int cli_rows_add(struct mime_part *part, void *ctx)
+{
+	struct cli_rows *r = ctx;
+	struct cli_row *v;
+
+	if (r->n == r->cap) {
+		size_t cap = r->cap ? r->cap * 2 : 32;
+
+		v = realloc(r->v, cap * sizeof(*v));
+		if (!v)
+			return pn_error_set(r->err, PN_ENOMEM, "out of memory");
+		r->v = v;
+		r->cap = cap;
+	}
+	v = &r->v[r->n++];
+	v->part = part;
+	v->leaf = cli_part_is_leaf(part);
+	if (v->leaf && cli_scan_get(r->scan, part, &v->info, r->err) < 0)
+		return -1;
+	return 0;
+}
+
+void cli_rows_free(struct cli_rows *r)
+{
+	free(r->v);
+	r->v = NULL;
+	r->n = r->cap = 0;
+}
