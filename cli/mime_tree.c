@@ -97,22 +97,80 @@ static void print_json(const struct cli_show *show, struct mime_part *root,
 	cli_json_newline(j);
 }
 
-static void plain_row(const struct cli_show *show, const struct cli_row *r)
-{
-	unsigned depth = mime_part_depth(r->part);
-	const char *fn = mime_part_filename(r->part);
-	char sec[SECTION_MAX];
-	const char *s;
+/* Column widths of the plain tree, measured over all rows first so that
+ * types, sizes and names line up: section, indented type, size. */
+struct widths {
+	int sec, type, size;
+};
 
-	printf("%*s", (int)(2 * depth + (show->file ? 2 : 0)), "");
-	s = cli_section(r->part, sec, sizeof(sec));
-	if (s)
-		printf("%s ", s);
-	cli_puts(stdout, show->tty, mime_part_type(r->part));
+static int type_label(const struct cli_row *r, char *buf, size_t sz)
+{
+	const char *cs = text_charset(r->part);
+	int n;
+
+	if (cs)
+		n = snprintf(buf, sz, "%s; %s", mime_part_type(r->part), cs);
+	else
+		n = snprintf(buf, sz, "%s", mime_part_type(r->part));
+	return n < 0 ? 0 : n >= (int)sz ? (int)sz - 1 : n;
+}
+
+static void measure(const struct cli_rows *rows, struct widths *w)
+{
+	char sec[SECTION_MAX], label[256], num[32];
+
+	*w = (struct widths){ 1, 0, 0 };
+	for (size_t i = 0; i < rows->n; i++) {
+		const struct cli_row *r = &rows->v[i];
+		const char *s = cli_section(r->part, sec, sizeof(sec));
+		int t = 2 * (int)mime_part_depth(r->part) +
+			type_label(r, label, sizeof(label));
+
+		if (s && (int)strlen(s) > w->sec)
+			w->sec = (int)strlen(s);
+		if (t > w->type)
+			w->type = t;
+		if (r->leaf) {
+			int k = snprintf(num, sizeof(num), "%" PRIu64,
+					 r->info.size);
+
+			if (k > w->size)
+				w->size = k;
+		}
+	}
+}
+
+/* "1.2   text/html; utf-8   5120  inline "name"": section, type indented
+ * by depth, decoded size (leaves only), disposition, file name.  The
+ * type and charset come from mail: sanitised like the name. */
+static void plain_row(const struct cli_show *show, const struct cli_row *r,
+		      const struct widths *w)
+{
+	const char *fn = mime_part_filename(r->part);
+	const char *disp = mime_part_disposition(r->part);
+	int depth = 2 * (int)mime_part_depth(r->part);
+	char sec[SECTION_MAX], label[256];
+	const char *s = cli_section(r->part, sec, sizeof(sec));
+	int n = type_label(r, label, sizeof(label));
+
+	printf("%*s%-*s  %*s", show->file ? 2 : 0, "", w->sec, s ? s : "-",
+	       depth, "");
+	cli_puts(stdout, show->tty, label);
+	if (!r->leaf && !disp && !fn) {
+		fputc('\n', stdout);	/* no trailing padding */
+		return;
+	}
+	printf("%*s", w->type - depth - n, "");
 	if (r->leaf)
-		printf(" %" PRIu64, r->info.size);
+		printf("  %*" PRIu64, w->size, r->info.size);
+	else if (w->size)
+		printf("  %*s", w->size, "");
+	if (disp) {
+		fputs("  ", stdout);
+		cli_puts(stdout, show->tty, disp);
+	}
 	if (fn) {
-		fputs(" \"", stdout);
+		fputs(disp ? " \"" : "  \"", stdout);
 		cli_puts(stdout, show->tty, fn);
 		fputc('"', stdout);
 	}
@@ -121,14 +179,16 @@ static void plain_row(const struct cli_show *show, const struct cli_row *r)
 
 static void print_plain(const struct cli_show *show, const struct cli_rows *r)
 {
+	struct widths w;
 	size_t i;
 
 	if (show->file) {
 		cli_puts(stdout, show->tty, show->file);
 		fputs(":\n", stdout);
 	}
+	measure(r, &w);
 	for (i = 0; i < r->n; i++)
-		plain_row(show, &r->v[i]);
+		plain_row(show, &r->v[i], &w);
 }
 
 static int show_tree(const struct cli_show *show, struct mime_message *msg,

@@ -327,17 +327,41 @@ def tree_plain():
         f = t.write("mixed.eml", MIXED)
         rc, out, err = run(["mime", "tree", f])
         eq((rc, err), (0, b""), "rc/stderr")
-        want = ("multipart/mixed\n"
-                "  1 multipart/alternative\n"
-                "    1.1 text/plain %d\n"
-                "    1.2 text/html %d\n"
-                "  2 image/png %d \"pic.png\"\n"
-                "  3 message/rfc822\n"
-                "    3.1 text/plain %d\n"
-                "  4 application/octet-stream %d \"naïve.bin\"\n"
-                % (len(PLAIN_ALT), len(HTML_ALT), len(PNG), len(INNER),
-                   len(BIN)))
+        want = plain_tree([
+            (None, 0, "multipart/mixed", None, None, None),
+            ("1", 1, "multipart/alternative", None, None, None),
+            ("1.1", 2, "text/plain; utf-8", len(PLAIN_ALT), None, None),
+            ("1.2", 2, "text/html; us-ascii", len(HTML_ALT), None, None),
+            ("2", 1, "image/png", len(PNG), "attachment", "pic.png"),
+            ("3", 1, "message/rfc822", None, None, None),
+            ("3.1", 2, "text/plain; us-ascii", len(INNER), None, None),
+            ("4", 1, "application/octet-stream", len(BIN), "attachment",
+             "naïve.bin"),
+        ])
         eq(out.decode(), want, "plain tree")
+
+
+def plain_tree(rows, indent=""):
+    """The plain layout as postern-mime(1) states it: section ('-' for the
+    root), the type (with the charset of text parts) indented two spaces a
+    level, the decoded size right-aligned, then disposition and name; the
+    columns as wide as their widest entry, no trailing blanks."""
+    secw = max([1] + [len(r[0]) for r in rows if r[0]])
+    typew = max(2 * r[1] + len(r[2]) for r in rows)
+    sizew = max([0] + [len(str(r[3])) for r in rows if r[3] is not None])
+    out = []
+    for sec, depth, typ, size, disp, name in rows:
+        line = "%s%-*s  %s%s" % (indent, secw, sec or "-", "  " * depth, typ)
+        if size is not None or disp or name:
+            line += " " * (typew - 2 * depth - len(typ))
+            line += "  " + (str(size).rjust(sizew) if size is not None
+                            else " " * sizew) if sizew else ""
+            if disp:
+                line += "  " + disp
+            if name:
+                line += ' "%s"' % name if disp else '  "%s"' % name
+        out.append(line + "\n")
+    return "".join(out)
 
 
 @test
@@ -408,8 +432,12 @@ def tree_files_from_and_plain_blocks():
         check(t.path("missing.eml").encode() in err, repr(err))
         rc, out, err = run(["mime", "tree", a, b])
         eq((rc, err), (0, b""), "plain rc")
-        want = ("%s:\n  text/plain 10\n%s:\n  multipart/mixed\n"
-                "    1 application/pdf 13 \"a.pdf\"\n" % (a, b))
+        want = ("%s:\n" % a + plain_tree([(None, 0, "text/plain; us-ascii",
+                                              10, None, None)], "  ") +
+                "%s:\n" % b + plain_tree([
+                    (None, 0, "multipart/mixed", None, None, None),
+                    ("1", 1, "application/pdf", 13, "attachment", "a.pdf")],
+                    "  "))
         eq(out.decode(), want, "plain blocks")
 
 
