@@ -81,12 +81,12 @@ deps:
 
 # ---- tests -----------------------------------------------------------------
 # `check` is what CI runs: the packages, a warning-free build, every test,
-# the same tests again under AddressSanitizer + UBSan, then a short run of
-# every fuzz target.
+# a short run of every fuzz target, then every test again under
+# AddressSanitizer + UBSan (last, so its summary closes the output).
 check: deps
 	$(MAKE) test
-	$(MAKE) asan
 	$(MAKE) fuzz-quick
+	$(MAKE) asan
 
 test: all $(TEST_BIN)
 	@POSTERN=$(CURDIR)/$(BUILD)/postern sh tests/run.sh $(BUILD) \

@@ -63,4 +63,5 @@ for bin in "$@"; do
 			head -20 | sed 's/^/# /'
 	fi
 done
+echo "$((n - failed)) passed, $failed failed"
 [ "$failed" -eq 0 ]
