@@ -156,6 +156,7 @@ struct cli_leaf {
 	const struct mime_part *part;
 	uint64_t size;
 	unsigned char sha256[32];
+	bool bad_encoding;	/* the transfer decoder met malformed input */
 };
 
 struct cli_scan;

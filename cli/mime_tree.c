@@ -177,7 +177,65 @@ static void plain_row(const struct cli_show *show, const struct cli_row *r,
 	fputc('\n', stdout);
 }
 
-static void print_plain(const struct cli_show *show, const struct cli_rows *r)
+static int by_offset(const void *a, const void *b)
+{
+	const struct mime_defect *x = *(const struct mime_defect *const *)a;
+	const struct mime_defect *y = *(const struct mime_defect *const *)b;
+
+	return x->offset < y->offset ? -1 : x->offset > y->offset;
+}
+
+static void defect_line(const struct cli_show *show, const char *pad,
+			const struct mime_defect *d)
+{
+	char sec[SECTION_MAX];
+	const char *s = d->part ? cli_section(d->part, sec, sizeof(sec)) : NULL;
+
+	printf("%s  part %s, byte %" PRIu64 ": %s: ", pad, s ? s : "-",
+	       d->offset, mime_defect_name(d->kind));
+	cli_puts(stdout, show->tty, d->msg);
+	fputc('\n', stdout);
+}
+
+/* What the parser and the decoders found wrong, after the tree, in byte
+ * order: for people debugging mail, the point of reading a broken message
+ * at all.  The JSON format is fixed by its keys, so plain output only. */
+static void print_defects(const struct cli_show *show,
+			  const struct mime_message *msg,
+			  const struct cli_rows *r)
+{
+	size_t n = mime_message_defect_count(msg), i, bad = 0;
+	const char *pad = show->file ? "  " : "";
+	const struct mime_defect **d = n ? calloc(n, sizeof(*d)) : NULL;
+	char sec[SECTION_MAX];
+
+	for (i = 0; d && i < n; i++)
+		d[i] = mime_message_defect(msg, i);
+	if (d)
+		qsort(d, n, sizeof(*d), by_offset);
+	for (i = 0; i < r->n; i++)
+		bad += r->v[i].leaf && r->v[i].info.bad_encoding;
+	if (n + bad)
+		printf("%sdefects:\n", pad);
+	for (i = 0; i < n; i++)
+		defect_line(show, pad, d ? d[i] : mime_message_defect(msg, i));
+	free(d);
+	for (i = 0; i < r->n; i++) {
+		const struct cli_row *row = &r->v[i];
+		const char *s;
+
+		if (!row->leaf || !row->info.bad_encoding)
+			continue;
+		s = cli_section(row->part, sec, sizeof(sec));
+		printf("%s  part %s: malformed %s content, decoded as far as "
+		       "it goes\n", pad, s ? s : "-",
+		       mime_cte_name(mime_part_cte(row->part)));
+	}
+}
+
+static void print_plain(const struct cli_show *show,
+			const struct mime_message *msg,
+			const struct cli_rows *r)
 {
 	struct widths w;
 	size_t i;
@@ -189,6 +247,7 @@ static void print_plain(const struct cli_show *show, const struct cli_rows *r)
 	measure(r, &w);
 	for (i = 0; i < r->n; i++)
 		plain_row(show, &r->v[i], &w);
+	print_defects(show, msg, r);
 }
 
 static int show_tree(const struct cli_show *show, struct mime_message *msg,
@@ -203,7 +262,7 @@ static int show_tree(const struct cli_show *show, struct mime_message *msg,
 		if (show->json)
 			print_json(show, root, &r);
 		else
-			print_plain(show, &r);
+			print_plain(show, msg, &r);
 	}
 	cli_rows_free(&r);
 	return rc ? -1 : 0;

@@ -91,7 +91,8 @@ static int sink_end(void *ctx, struct mime_part *part)
 	(void)part;
 	if (!s->cur)
 		return 0;
-	if (mime_decoder_finish(s->dec, NULL) < 0 || hash_end(s) < 0)
+	if (mime_decoder_finish(s->dec, &s->cur->bad_encoding) < 0 ||
+	    hash_end(s) < 0)
 		return -1;
 	mime_decoder_free(&s->dec);
 	s->n++;
@@ -173,7 +174,8 @@ int cli_scan_get(struct cli_scan *s, struct mime_part *part,
 	if (hash_begin(s, out) < 0)
 		return pn_error_set(err, PN_ENOMEM, "SHA-256 failed");
 	out->part = part;
-	if (mime_part_decode(part, on_decoded, s, NULL, err) < 0) {
+	if (mime_part_decode(part, on_decoded, s, &out->bad_encoding,
+			     err) < 0) {
 		s->cur = NULL;
 		return -1;
 	}
