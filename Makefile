@@ -19,27 +19,36 @@ ALL_CFLAGS = -std=c11 -D_GNU_SOURCE $(OPT) $(WARN) $(SANFLAGS) -MMD -MP $(CFLAGS
 ALL_LDFLAGS = $(SANFLAGS) $(LDFLAGS)
 
 LIBS_MIME = -lmagic
+LIBS_IMAP = -lssl -lcrypto -lz
 LIBS_CLI = -lcrypto
 
 # ---- modules ---------------------------------------------------------------
 LIB_SRC  = $(wildcard lib/*.c)
 MIME_SRC = $(wildcard mime/*.c)
+IMAP_SRC = $(wildcard imap/*.c)
 CLI_SRC  = $(wildcard cli/*.c)
 
 obj = $(patsubst %.c,$(BUILD)/%.o,$(1))
 LIB_OBJ  = $(call obj,$(LIB_SRC))
 MIME_OBJ = $(call obj,$(MIME_SRC))
+IMAP_OBJ = $(call obj,$(IMAP_SRC))
 CLI_OBJ  = $(call obj,$(CLI_SRC))
 
 # One test binary per source file, linking only its module and lib/.
 TEST_LIB_SRC  = $(wildcard tests/lib/test_*.c)
 TEST_MIME_SRC = $(wildcard tests/mime/test_*.c)
+TEST_IMAP_SRC = $(wildcard tests/imap/test_*.c)
+# Integration tests talk to a real Dovecot the harness starts on 127.0.0.1.
+TEST_INT_SRC  = $(wildcard tests/integration/test_*.c)
 TEST_LIB_BIN  = $(patsubst %.c,$(BUILD)/%,$(TEST_LIB_SRC))
 TEST_MIME_BIN = $(patsubst %.c,$(BUILD)/%,$(TEST_MIME_SRC))
-TEST_BIN = $(TEST_LIB_BIN) $(TEST_MIME_BIN)
+TEST_IMAP_BIN = $(patsubst %.c,$(BUILD)/%,$(TEST_IMAP_SRC))
+TEST_INT_BIN  = $(patsubst %.c,$(BUILD)/%,$(TEST_INT_SRC))
+TEST_BIN = $(TEST_LIB_BIN) $(TEST_MIME_BIN) $(TEST_IMAP_BIN) $(TEST_INT_BIN)
 # Script tests (Python, speaking TAP) drive the built binary named by
 # $POSTERN: the CLI, the differential test against Python's email package.
-SCRIPT_TESTS = $(wildcard tests/cli/test_*.py tests/diff/test_*.py)
+SCRIPT_TESTS = $(wildcard tests/cli/test_*.py tests/diff/test_*.py \
+                          tests/integration/test_*.py)
 
 FUZZ_SRC = $(wildcard tests/fuzz/fuzz_*.c)
 FUZZ_BIN = $(patsubst tests/fuzz/%.c,build-fuzz/%,$(FUZZ_SRC))
@@ -52,14 +61,17 @@ all: postern
 postern: $(BUILD)/postern
 	@if [ "$(BUILD)" = build ]; then cp $< $@; fi
 
-$(BUILD)/postern: $(CLI_OBJ) $(BUILD)/libmime.a $(BUILD)/libpn.a
-	$(CC) $(ALL_LDFLAGS) -o $@ $(filter %.o %.a,$^) $(LIBS_MIME) $(LIBS_CLI)
+$(BUILD)/postern: $(CLI_OBJ) $(BUILD)/libimap.a $(BUILD)/libmime.a $(BUILD)/libpn.a
+	$(CC) $(ALL_LDFLAGS) -o $@ $(filter %.o %.a,$^) $(LIBS_MIME) $(LIBS_IMAP) $(LIBS_CLI)
 
 # Archives, so a test links only the objects it really uses.
 $(BUILD)/libpn.a: $(LIB_OBJ)
 	@rm -f $@
 	ar rcs $@ $^
 $(BUILD)/libmime.a: $(MIME_OBJ)
+	@rm -f $@
+	ar rcs $@ $^
+$(BUILD)/libimap.a: $(IMAP_OBJ)
 	@rm -f $@
 	ar rcs $@ $^
 
@@ -74,6 +86,16 @@ $(BUILD)/tests/lib/%: tests/lib/%.c $(BUILD)/libpn.a
 $(BUILD)/tests/mime/%: tests/mime/%.c $(BUILD)/libmime.a $(BUILD)/libpn.a
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -o $@ $(filter %.c %.a,$^) $(ALL_LDFLAGS) -lcmocka $(LIBS_MIME)
+
+$(BUILD)/tests/imap/%: tests/imap/%.c $(BUILD)/libimap.a $(BUILD)/libpn.a
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -o $@ $(filter %.c %.a,$^) $(ALL_LDFLAGS) -lcmocka $(LIBS_IMAP)
+
+# tests/integration/harness.c starts and stops Dovecot for the C tests.
+$(BUILD)/tests/integration/%: tests/integration/%.c tests/integration/harness.c \
+		$(BUILD)/libimap.a $(BUILD)/libpn.a
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -o $@ $(filter %.c %.a,$^) $(ALL_LDFLAGS) -lcmocka $(LIBS_IMAP)
 
 # ---- dependencies ----------------------------------------------------------
 deps:
@@ -102,9 +124,9 @@ asan:
 
 # ---- fuzzing (clang libFuzzer) ---------------------------------------------
 FUZZ_CFLAGS = -std=c11 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer,address,undefined
-build-fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(MIME_SRC) $(LIB_SRC)
+build-fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(MIME_SRC) $(IMAP_SRC) $(LIB_SRC)
 	@mkdir -p build-fuzz
-	clang $(FUZZ_CFLAGS) -o $@ $^ $(LIBS_MIME)
+	clang $(FUZZ_CFLAGS) -o $@ $(filter %.c,$^) $(LIBS_MIME) $(LIBS_IMAP)
 
 fuzz: $(FUZZ_BIN)
 	@echo "fuzz targets built in build-fuzz/; run one with:"

@@ -4,9 +4,12 @@
 # install is always preceded by apt-get update.
 set -eu
 
+# dovecot-imapd and openssl: the integration tests start their own
+# Dovecot on 127.0.0.1 and make a throwaway CA; nothing runs as a service.
 PKGS="gcc make pkg-config libc6-dev clang libssl-dev libmagic-dev libmagic-mgc
-libcmocka-dev zlib1g-dev libncurses-dev libreadline-dev python3 tmux"
-[ "${1:-}" = bench ] && PKGS="$PKGS libgmime-3.0-dev hyperfine"
+libcmocka-dev zlib1g-dev libncurses-dev libreadline-dev python3 tmux
+dovecot-imapd openssl procps"
+[ "${1:-}" = bench ] && PKGS="$PKGS libgmime-3.0-dev hyperfine time mutt"
 
 missing=""
 for p in $PKGS; do
