@@ -29,8 +29,25 @@ static bool is_ftext(unsigned char c)
 	return c >= 33 && c <= 126 && c != ':';
 }
 
+/* If the line starting at v[i] holds only blanks, where its line ending
+ * (or the value) starts; else i. */
+static size_t skip_blank_line(const char *v, size_t len, size_t i)
+{
+	size_t j = i;
+
+	while (j < len && (v[j] == ' ' || v[j] == '\t'))
+		j++;
+	if (j == len || v[j] == '\n' ||
+	    (v[j] == '\r' && (j + 1 == len || v[j + 1] == '\n')))
+		return j;
+	return i;
+}
+
 /* The value of a raw field: folds unfolded (RFC 5322 2.2.3 removes only
- * the CRLF), leading whitespace and the final line ending removed.  NUL
+ * the CRLF), leading whitespace and the final line ending removed.  A
+ * fold line of blanks only is the obsolete "empty line in folding" (RFC
+ * 5322 4.2: obs-FWS lets folds follow each other); it is dropped whole,
+ * as if the two folds were one, so "a\r\n   \r\n b" reads "a b".  NUL
  * bytes are dropped: the value is a C string. */
 static char *unfold(const char *v, size_t len)
 {
@@ -44,7 +61,11 @@ static char *unfold(const char *v, size_t len)
 		len--;
 	}
 	for (size_t i = 0; i < len; i++) {
-		if (v[i] == '\n' || v[i] == '\0')
+		if (v[i] == '\n') {
+			i = skip_blank_line(v, len, i + 1) - 1;
+			continue;
+		}
+		if (v[i] == '\0')
 			continue;
 		if (v[i] == '\r' && i + 1 < len && v[i + 1] == '\n')
 			continue;

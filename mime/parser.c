@@ -8,7 +8,8 @@
  * multipart is open.  A line is classified as soon as its prefix decides
  * it, and a prefix longer than DECIDE_MAX always decides, so a line that
  * crosses a chunk edge is carried in a small buffer and the result never
- * depends on how the input was cut.
+ * depends on how the input was cut.  (A delimiter line with junk after
+ * its padding is decided before its end; the rest is skipped.)
  *
  * Body bytes are never copied, except the line ending before a possible
  * delimiter (it belongs to the delimiter, RFC 2046 5.1.1) and a possible
@@ -25,13 +26,15 @@
  * far over (mime4j has one of 7 KiB).  Longer ones are refused so a
  * candidate delimiter line stays small. */
 #define MAX_BOUNDARY 8000
-/* Transport padding after a delimiter that we still accept. */
+/* Transport padding after a delimiter that we still accept (junk may
+ * follow it, see match_tail). */
 #define MAX_PADDING 512
 /* RFC 5322 2.1.1: a line is at most 998 characters, so a field name
  * longer than that is not a field name. */
 #define MAX_NAME 998
-/* Any line prefix this long is decided: not a delimiter (boundary, "--",
- * padding and CRLF are shorter) and past the longest field name. */
+/* Any line prefix this long is decided: boundary, "--", padding and CRLF
+ * are shorter, so it is a delimiter (with junk after the padding) or not
+ * one, and it is past the longest field name. */
 #define DECIDE_MAX (2 + MAX_BOUNDARY + 2 + MAX_PADDING + 2)
 
 enum state {
@@ -46,6 +49,7 @@ enum rest {
 	REST_PLAIN,	/* body bytes up to the line end */
 	REST_FIELD,	/* header field bytes up to the line end */
 	REST_SKIP,	/* header block bytes that are not stored */
+	REST_DELIM,	/* the junk after a delimiter (match_tail) */
 };
 
 enum kind {
@@ -64,7 +68,8 @@ enum kind {
 struct frame {
 	struct mime_part *part;
 	const char *boundary;
-	size_t blen;
+	size_t blen;	/* trailing blanks not counted */
+	size_t flen;	/* the whole boundary parameter */
 	unsigned depth;
 	bool started;	/* a delimiter line was seen */
 	bool closed;	/* the close delimiter was seen: in the epilogue */
@@ -91,6 +96,7 @@ struct mime_parser {
 	size_t nopen;		/* frames not closed */
 	size_t hit;		/* frame matched by the last K_DELIM */
 	bool hit_close;
+	bool hit_open;		/* ... on a line whose end is still to come */
 
 	enum rest rest;
 	struct pn_buf line;	/* REST_CARRY: the line so far */
@@ -228,7 +234,7 @@ static int push_frame(struct mime_parser *p, struct mime_part *part)
 	f = &p->fr[p->nfr++];
 	f->part = part;
 	f->boundary = part->boundary;
-	f->blen = strlen(part->boundary);
+	f->blen = f->flen = strlen(part->boundary);
 	/* RFC 2046 5.1.1: a boundary does not end in a space; Python strips
 	 * trailing blanks from the parameter, so "b  " is matched as "b". */
 	while (f->blen && (f->boundary[f->blen - 1] == ' ' ||
@@ -240,15 +246,16 @@ static int push_frame(struct mime_parser *p, struct mime_part *part)
 	return 0;
 }
 
-/* Python's email package (and RFC 2046 by omission) treat a multipart
- * whose first delimiter never came as a single body. */
+/* A multipart whose first delimiter never came stays a multipart (it has
+ * a boundary) with no parts: by the RFC 2046 5.1.1 grammar everything
+ * before the first delimiter is preamble, and after a close delimiter the
+ * epilogue.  mime4j does the same; Python makes it a text body. */
 static void unstarted(struct mime_parser *p, struct frame *f)
 {
 	mime_defect_add(p->msg, MIME_DEFECT_START_BOUNDARY_MISSING,
 			f->part->off_body, f->part,
 			"multipart without a \"--%.60s\" delimiter line, "
-			"kept as one body", f->boundary);
-	f->part->boundary = NULL;
+			"kept with no parts", f->boundary);
 }
 
 static void pop_frames(struct mime_parser *p, size_t keep)
@@ -437,8 +444,9 @@ static int end_headers(struct mime_parser *p, uint64_t body, bool blank)
 }
 
 /* The header block of cur ends at a delimiter or at the end of input, so
- * its body is empty: a multipart there has no delimiter and is one
- * (empty) body, a message/rfc822 there has no message in it. */
+ * its body is empty: a multipart there opens as usual and is closed at
+ * once with no parts (unstarted), a message/rfc822 there has no message
+ * in it. */
 static int end_headers_empty(struct mime_parser *p, uint64_t body)
 {
 	struct mime_part *part = p->cur;
@@ -449,11 +457,8 @@ static int end_headers_empty(struct mime_parser *p, uint64_t body)
 	part->no_blank_line = true;
 	if (mime_part_refresh(part, true) < 0)
 		return oom(p);
-	if (part->boundary && !strcmp(part->maintype, "multipart")) {
-		mime_defect_add(p->msg, MIME_DEFECT_START_BOUNDARY_MISSING,
-				body, part, "multipart with an empty body");
-		part->boundary = NULL;
-	}
+	if (!strcmp(part->maintype, "multipart"))
+		return begin_multipart(p);
 	return begin_leaf(p);
 }
 
@@ -478,8 +483,49 @@ static bool delim_allowed(struct mime_parser *p, uint64_t off)
 
 enum match { M_NO, M_MAYBE, M_DELIM, M_CLOSE };
 
+/* After "--" boundary ["--"] at b[i..n): padding up to the line end, or
+ * padding and then anything (RFC 2046 5.1.1, note to implementors: a
+ * delimiter line only has to start with the delimiter; mime4j ignores
+ * such junk too).  Other bytes right after the boundary make no delimiter,
+ * so nested boundaries "abc" and "abc-1" stay apart.  A run of padding
+ * longer than MAX_PADDING is not taken for padding either, which keeps an
+ * undecided line short. */
+static enum match match_tail(const char *b, size_t i, size_t n,
+			     bool complete, bool close)
+{
+	size_t pad = i;
+
+	while (i < n && (b[i] == ' ' || b[i] == '\t'))
+		i++;
+	if (i - pad > MAX_PADDING)
+		return M_NO;
+	if (i < n && i == pad)
+		return M_NO;
+	if (i == n && !complete)
+		return M_MAYBE;
+	return close ? M_CLOSE : M_DELIM;
+}
+
+/* Past the trimmed boundary at b[i..n): the blanks push_frame trimmed
+ * and "--", the close delimiter of the boundary exactly as declared.
+ * Without this, junk after padding would take "--b  --" for a delimiter
+ * of "b" when the boundary is "b  " (mime4j's weird-boundary test). */
+static enum match match_full_close(const char *b, size_t i, size_t n,
+				   bool complete, const struct frame *f)
+{
+	size_t k, want = f->flen - f->blen + 2;
+
+	for (k = 0; k < want && i + k < n; k++)
+		if (b[i + k] != (k < want - 2 ? f->boundary[f->blen + k] : '-'))
+			return M_NO;
+	if (k < want)
+		return complete ? M_NO : M_MAYBE;
+	return match_tail(b, i + want, n, complete, true);
+}
+
 /* Does line b[0..n) (complete: it ends at its LF or at end of input) read
- * "--" boundary ["--"] [padding] EOL, or could it still? */
+ * "--" boundary ["--"] [padding [junk]] EOL, or could it still?  A match
+ * on an incomplete line (junk seen) is final; p->hit_open says so. */
 static enum match match_delim(const char *b, size_t n, bool complete,
 			      const struct frame *f)
 {
@@ -492,26 +538,24 @@ static enum match match_delim(const char *b, size_t n, bool complete,
 		n--;
 	if (n && b[n - 1] == '\r')
 		n--;
-	if (n > lead + 2 + MAX_PADDING)
-		return M_NO;
 	for (i = 0; i < n && i < lead; i++)
 		if (b[i] != (i < 2 ? '-' : f->boundary[i - 2]))
 			return M_NO;
 	if (n < lead)
 		return complete ? M_NO : M_MAYBE;
+	if (f->flen > f->blen) {
+		enum match m = match_full_close(b, i, n, complete, f);
+
+		if (m != M_NO)
+			return m;
+	}
 	if (n - i >= 2 && b[i] == '-' && b[i + 1] == '-') {
 		close = true;
 		i += 2;
 	} else if (n - i == 1 && b[i] == '-') {
 		return complete ? M_NO : M_MAYBE;
 	}
-	while (i < n && (b[i] == ' ' || b[i] == '\t'))
-		i++;
-	if (i < n)
-		return M_NO;
-	if (!complete)
-		return M_MAYBE;
-	return close ? M_CLOSE : M_DELIM;
+	return match_tail(b, i, n, complete, close);
 }
 
 /* Check one frame; false to stop looking (a match or an undecided
@@ -529,6 +573,7 @@ static bool try_frame(struct mime_parser *p, const struct frame *f,
 	}
 	p->hit = (size_t)(f - p->fr);
 	p->hit_close = m == M_CLOSE;
+	p->hit_open = !complete;
 	*k = K_DELIM;
 	return false;
 }
@@ -571,11 +616,49 @@ static bool name_char(unsigned char c)
 	return c >= 0x21 && c <= 0x7e && c != ':';
 }
 
+/* Not a field: an mbox "From " line (RFC 4155), skipped, or the line
+ * that starts the body.  name is the length of the name before blanks
+ * (0 when none came). */
+static enum kind not_field(const char *b, size_t name)
+{
+	if (name == 4 && b[4] == ' ' && !memcmp(b, "From", 4))
+		return K_SKIP;
+	return K_BAD;
+}
+
+/* field-name ":" (RFC 5322 3.6.8), or the obsolete form with blanks
+ * between the name and the colon (RFC 5322 4.5.3 obs-optional: "Subject :
+ * x"), which header.c strips from the name.  A blank inside a name
+ * ("Foo Bar: x") still makes no field.  "From :" is a field then, not an
+ * mbox line: the colon decides. */
+static enum kind classify_name(const char *b, size_t n, bool complete)
+{
+	size_t i, name = 0;
+
+	for (i = 0; i < n && i <= MAX_NAME; i++) {
+		if (b[i] == ':')
+			return K_FIELD;
+		if (b[i] == ' ' || b[i] == '\t') {
+			if (!name)
+				name = i;
+			continue;
+		}
+		if (name || !name_char((unsigned char)b[i]))
+			return not_field(b, name);
+	}
+	if (i > MAX_NAME || complete)
+		return not_field(b, name);
+	return K_UNDECIDED;
+}
+
+/* A header line.  Folds are lines starting with a blank, so a line of
+ * blanks only is a fold too: the obsolete "empty lines in folding"
+ * (RFC 5322 4.2 obs-FWS, mime4j's obsolete.msg), which header.c's unfold
+ * drops.  A truly empty line ends the block, as in Python's email. */
 static enum kind classify_header(struct mime_parser *p, const char *b,
 				 size_t n, bool complete)
 {
 	enum kind k = classify_delim(p, b, n, complete);
-	size_t i;
 
 	if (k != K_PLAIN)
 		return k;
@@ -589,19 +672,7 @@ static enum kind classify_header(struct mime_parser *p, const char *b,
 		return K_FOLD;
 	if (b[0] == ':')
 		return K_NONAME;
-	for (i = 0; i < n && i <= MAX_NAME; i++) {
-		if (b[i] == ':')
-			return K_FIELD;
-		if (!name_char((unsigned char)b[i])) {
-			/* mbox separator, "From " (RFC 4155) */
-			if (i == 4 && b[4] == ' ' && !memcmp(b, "From", 4))
-				return K_SKIP;
-			return K_BAD;
-		}
-	}
-	if (i > MAX_NAME || complete)
-		return K_BAD;
-	return K_UNDECIDED;
+	return classify_name(b, n, complete);
 }
 
 static enum kind classify(struct mime_parser *p, const char *b, size_t n,
@@ -629,14 +700,17 @@ static void end_chain(struct mime_parser *p, const struct mime_part *top,
 }
 
 /* A delimiter line [line, end) of frame p->hit; eolb bytes of line ending
- * before it belong to it too.  Ends every part below the frame's
- * multipart, then opens the next part or the epilogue. */
+ * before it belong to it too.  When p->hit_open, the line goes on past
+ * end (REST_DELIM takes the rest).  Ends every part below the frame's
+ * multipart (one that never saw its own delimiter too: it keeps no parts,
+ * its body all preamble), then opens the next part or the epilogue. */
 static int delimiter(struct mime_parser *p, uint64_t line, uint64_t end,
 		     unsigned eolb)
 {
-	struct frame *f = &p->fr[p->hit];
-	uint64_t e = line - eolb;
+	struct frame *f;
 
+	if (p->hit_open)
+		p->rest = REST_DELIM;
 	if (doubled(p, line)) {
 		p->cur->off_start = p->cur->off_body = p->cur->off_end = end;
 		return 0;
@@ -644,12 +718,8 @@ static int delimiter(struct mime_parser *p, uint64_t line, uint64_t end,
 	if (p->state == S_HEADERS && end_headers_empty(p, line) < 0)
 		return -1;
 	p->nheld = 0;
-	/* A multipart that never saw its first delimiter becomes one body;
-	 * Python keeps its last line ending, as we do. */
-	if (p->nfr > p->hit + 1 && !p->fr[p->nfr - 1].started &&
-	    !p->fr[p->nfr - 1].closed && p->cur == p->fr[p->nfr - 1].part)
-		e = line;
-	end_chain(p, f->part, e);
+	/* end_headers_empty may have pushed a frame, moving p->fr */
+	end_chain(p, p->fr[p->hit].part, line - eolb);
 	if (p->emitting) {
 		p->emitting = false;
 		if (p->sink.end && p->sink.end(p->sink.ctx, p->cur))
@@ -868,6 +938,12 @@ static long feed_rest(struct mime_parser *p, const char *d, size_t len)
 		p->block_len += n;
 		if (field_add(p, d, n) < 0)
 			return -1;
+		break;
+	case REST_DELIM:
+		/* The part the delimiter opened starts after its line. */
+		if (!p->hit_close)
+			p->cur->off_start = p->cur->off_body =
+				p->cur->off_end = p->off + n;
 		break;
 	default:
 		p->block_len += n;

@@ -627,9 +627,11 @@ int mime_part_section(const struct mime_part *part, char *out, size_t outsz)
 	if (mime_part_is_multipart(parent))
 		return put(out, outsz, (size_t)n,
 			   (unsigned long)child_index(part));
-	/* parent is a message/rfc822: part is its nested root.  A multipart
-	 * the parser could not split still counts as one here (it has no
-	 * parts of its own to number). */
+	/* parent is a message/rfc822: part is its nested root, numbered by
+	 * its type: a multipart shares the message part's section.  That
+	 * holds for one with no parts (its start delimiter never came) and
+	 * for one the parser would not split (no boundary, a limit) too:
+	 * the type says multipart, whatever its body held. */
 	if (is_multipart_type(part))
 		return n;
 	return put(out, outsz, (size_t)n, 1);
@@ -739,8 +741,9 @@ const char *mime_part_subtype(const struct mime_part *part)
 
 /* A multipart without a boundary cannot be split (the parser keeps it a
  * leaf); the parser also clears boundary on a multipart it refused to
- * enter because of a limit.  A built one may get its boundary only when
- * written, so children count too. */
+ * enter because of a limit.  One whose start delimiter never came keeps
+ * its boundary: a multipart with no parts.  A built one may get its
+ * boundary only when written, so children count too. */
 bool mime_part_is_multipart(const struct mime_part *part)
 {
 	if (!part || !part->maintype || strcmp(part->maintype, "multipart"))

@@ -730,7 +730,9 @@ static int write_body(struct writer *w, struct mime_part *part,
 
 	if (boundary)
 		return write_new_multipart(w, part, boundary, depth);
-	if (part->first_child) {
+	/* A parsed multipart with no parts (its start delimiter never came)
+	 * is all preamble and epilogue: one stretch, copied like the rest. */
+	if (part->first_child || mime_part_is_multipart(part)) {
 		if (!regenerate(part))
 			return write_stretches(w, part, depth);
 		for (struct mime_part *c = part->first_child; c; c = c->next) {
