@@ -1,0 +1,202 @@
+#!/usr/bin/env python3
+"""test_harness.py - the Dovecot test harness itself works (TAP).
+
+Starts tests/integration/dovecot.py in a temp dir, logs in with imaplib
+over STARTTLS and implicit TLS (verifying against the harness's CA), with
+each SASL mechanism offered, checks the PREAUTH tunnel and that the
+failure-test certificates fail as intended, stops Dovecot and checks its
+master process is gone.
+"""
+
+import imaplib
+import os
+import shutil
+import socket
+import ssl
+import subprocess
+import sys
+import tempfile
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import dovecot  # noqa: E402
+
+TIMEOUT = 15
+n = 0
+failed = 0
+
+
+def ok(cond, name, diag=None):
+    global n, failed
+    n += 1
+    if cond:
+        print("ok %d - %s" % (n, name))
+    else:
+        failed += 1
+        print("not ok %d - %s" % (n, name))
+        if diag:
+            for line in str(diag).splitlines():
+                print("# " + line)
+    sys.stdout.flush()
+
+
+def attempt(name, fn):
+    try:
+        r = fn()
+    except Exception as e:  # a test that raises fails with the reason
+        ok(False, name, "%s: %s" % (type(e).__name__, e))
+        return None
+    ok(r is not False, name)
+    return r
+
+
+def ctx_for(info):
+    c = ssl.create_default_context(cafile=info["ca"])
+    c.minimum_version = ssl.TLSVersion.TLSv1_2
+    return c
+
+
+def login_starttls(info):
+    m = imaplib.IMAP4(info["host"], info["imap_port"], timeout=TIMEOUT)
+    if "STARTTLS" not in m.capabilities:
+        raise AssertionError("no STARTTLS in %r" % (m.capabilities,))
+    m.starttls(ssl_context=ctx_for(info))
+    typ, _ = m.login("alice", info["users"]["alice"])
+    m.select("INBOX")
+    m.logout()
+    return typ == "OK"
+
+
+def login_imaps(info, user="bob"):
+    m = imaplib.IMAP4_SSL(info["host"], info["imaps_port"],
+                          ssl_context=ctx_for(info), timeout=TIMEOUT)
+    typ, _ = m.login(user, info["users"][user])
+    typ2, data = m.list()
+    m.logout()
+    names = b" ".join(data)
+    return typ == "OK" and typ2 == "OK" and b"Sent" in names
+
+
+def auth_mech(info, mech):
+    m = imaplib.IMAP4(info["host"], info["imap_port"], timeout=TIMEOUT)
+    m.starttls(ssl_context=ctx_for(info))
+    pw = info["users"]["alice"]
+    if mech == "CRAM-MD5":
+        typ, _ = m.login_cram_md5("alice", pw)
+    elif mech == "PLAIN":
+        typ, _ = m.authenticate(
+            "PLAIN", lambda _c: ("\0alice\0" + pw).encode())
+    else:
+        steps = iter([b"alice", pw.encode()])
+        typ, _ = m.authenticate("LOGIN", lambda _c: next(steps))
+    m.logout()
+    return typ == "OK"
+
+
+def bad_password_refused(info):
+    m = imaplib.IMAP4(info["host"], info["imap_port"], timeout=TIMEOUT)
+    try:
+        m.login("alice", "wrong")
+    except imaplib.IMAP4.error:
+        return True
+    finally:
+        try:
+            m.shutdown()
+        except OSError:
+            pass
+    return False
+
+
+def preauth(info):
+    p = subprocess.run(info["preauth_argv"], input=b"a1 CAPABILITY\r\n"
+                       b"a2 SELECT INBOX\r\na3 LOGOUT\r\n",
+                       stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                       timeout=TIMEOUT)
+    out = p.stdout
+    if not out.startswith(b"* PREAUTH"):
+        raise AssertionError("greeting %r stderr %r" % (out[:100],
+                                                        p.stderr[-200:]))
+    return b"a2 OK" in out and b"a3 OK" in out
+
+
+def imaplib_stream(info):
+    m = imaplib.IMAP4_stream(info["preauth_cmd"])
+    typ, _ = m.select("INBOX")
+    m.logout()
+    return m.state == "LOGOUT" and typ == "OK"
+
+
+def cert_rejected(info, cert, key, host):
+    """A TLS server with cert must fail verification for host."""
+    srv = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    srv.load_cert_chain(cert, key)
+    ls = socket.socket()
+    ls.bind(("127.0.0.1", 0))
+    ls.listen(1)
+    ls.settimeout(TIMEOUT)
+    import threading
+
+    def serve():
+        try:
+            c, _ = ls.accept()
+            with srv.wrap_socket(c, server_side=True):
+                pass
+        except (OSError, ssl.SSLError):
+            pass
+    t = threading.Thread(target=serve, daemon=True)
+    t.start()
+    try:
+        with socket.create_connection(ls.getsockname(), TIMEOUT) as s:
+            with ctx_for(info).wrap_socket(s, server_hostname=host):
+                return False
+    except ssl.SSLCertVerificationError:
+        return True
+    finally:
+        t.join(TIMEOUT)
+        ls.close()
+
+
+def main():
+    d = tempfile.mkdtemp(prefix="postern-harness-")
+    print("1..12")
+    try:
+        try:
+            info = dovecot.start(d)
+        except Exception as e:
+            ok(False, "dovecot starts", e)
+            return
+        ok(os.path.exists(os.path.join(d, "info.json")) and
+           dovecot.port_open(info["imap_port"]) and
+           dovecot.port_open(info["imaps_port"]),
+           "dovecot starts and listens on imap %d, imaps %d" % (
+               info["imap_port"], info["imaps_port"]))
+        attempt("LOGIN over STARTTLS verified by the CA",
+                lambda: login_starttls(info))
+        attempt("LOGIN over imaps verified by the CA, special-use folders",
+                lambda: login_imaps(info))
+        for mech in ("PLAIN", "LOGIN", "CRAM-MD5"):
+            attempt("AUTHENTICATE %s" % mech, lambda: auth_mech(info, mech))
+        attempt("a wrong password is refused",
+                lambda: bad_password_refused(info))
+        attempt("PREAUTH tunnel: %s" % info["preauth_cmd"],
+                lambda: preauth(info))
+        attempt("imaplib.IMAP4_stream over the tunnel",
+                lambda: imaplib_stream(info))
+        attempt("wrong-host cert fails verification for 127.0.0.1",
+                lambda: cert_rejected(info, info["wrong_host_cert"],
+                                      info["wrong_host_key"], "127.0.0.1"))
+        attempt("self-signed cert fails verification",
+                lambda: cert_rejected(info, info["self_signed_cert"],
+                                      info["self_signed_key"], "127.0.0.1"))
+        pid = info["pid"]
+        stopped = dovecot.stop(d)
+        ok(stopped and not dovecot._alive(pid) and
+           not dovecot.port_open(info["imap_port"]),
+           "stop: master pid %d gone, port closed" % pid)
+    finally:
+        dovecot.stop(d)
+        shutil.rmtree(d, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
+    sys.exit(1 if failed or n == 0 else 0)
