@@ -177,6 +177,19 @@ static void plain_row(const struct cli_show *show, const struct cli_row *r,
 	fputc('\n', stdout);
 }
 
+/* The defect a transfer decoder's complaint stands for. */
+static enum mime_defect_kind decode_defect(const struct mime_part *part)
+{
+	switch (mime_part_cte(part)) {
+	case MIME_CTE_QP:
+		return MIME_DEFECT_BAD_QP;
+	case MIME_CTE_UUENCODE:
+		return MIME_DEFECT_BAD_UUENCODE;
+	default:
+		return MIME_DEFECT_BAD_BASE64;
+	}
+}
+
 static int by_offset(const void *a, const void *b)
 {
 	const struct mime_defect *x = *(const struct mime_defect *const *)a;
@@ -227,8 +240,9 @@ static void print_defects(const struct cli_show *show,
 		if (!row->leaf || !row->info.bad_encoding)
 			continue;
 		s = cli_section(row->part, sec, sizeof(sec));
-		printf("%s  part %s: malformed %s content, decoded as far as "
-		       "it goes\n", pad, s ? s : "-",
+		printf("%s  part %s: %s: malformed %s content, decoded as far "
+		       "as it goes\n", pad, s ? s : "-",
+		       mime_defect_name(decode_defect(row->part)),
 		       mime_cte_name(mime_part_cte(row->part)));
 	}
 }

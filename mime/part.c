@@ -31,28 +31,28 @@ void mime_limits_resolve(const struct mime_limits *in, struct mime_limits *out)
 }
 
 static const char *const defect_names[] = {
-	[MIME_DEFECT_NO_BOUNDARY] = "NO_BOUNDARY",
-	[MIME_DEFECT_START_BOUNDARY_MISSING] = "START_BOUNDARY_MISSING",
-	[MIME_DEFECT_CLOSE_BOUNDARY_MISSING] = "CLOSE_BOUNDARY_MISSING",
-	[MIME_DEFECT_BAD_CTE] = "BAD_CTE",
-	[MIME_DEFECT_BAD_BASE64] = "BAD_BASE64",
-	[MIME_DEFECT_BAD_QP] = "BAD_QP",
-	[MIME_DEFECT_BAD_UUENCODE] = "BAD_UUENCODE",
-	[MIME_DEFECT_TRUNCATED] = "TRUNCATED",
-	[MIME_DEFECT_8BIT_HEADER] = "8BIT_HEADER",
-	[MIME_DEFECT_BAD_HEADER_LINE] = "BAD_HEADER_LINE",
-	[MIME_DEFECT_BAD_CONTENT_TYPE] = "BAD_CONTENT_TYPE",
-	[MIME_DEFECT_BAD_CHARSET] = "BAD_CHARSET",
-	[MIME_DEFECT_BAD_ENCODED_WORD] = "BAD_ENCODED_WORD",
-	[MIME_DEFECT_LIMIT] = "LIMIT",
-	[MIME_DEFECT_MULTIPART_CTE] = "MULTIPART_CTE",
+	[MIME_DEFECT_NO_BOUNDARY] = "no-boundary",
+	[MIME_DEFECT_START_BOUNDARY_MISSING] = "start-boundary-missing",
+	[MIME_DEFECT_CLOSE_BOUNDARY_MISSING] = "close-boundary-missing",
+	[MIME_DEFECT_BAD_CTE] = "bad-cte",
+	[MIME_DEFECT_BAD_BASE64] = "bad-base64",
+	[MIME_DEFECT_BAD_QP] = "bad-qp",
+	[MIME_DEFECT_BAD_UUENCODE] = "bad-uuencode",
+	[MIME_DEFECT_TRUNCATED] = "truncated",
+	[MIME_DEFECT_8BIT_HEADER] = "8bit-header",
+	[MIME_DEFECT_BAD_HEADER_LINE] = "bad-header-line",
+	[MIME_DEFECT_BAD_CONTENT_TYPE] = "bad-content-type",
+	[MIME_DEFECT_BAD_CHARSET] = "bad-charset",
+	[MIME_DEFECT_BAD_ENCODED_WORD] = "bad-encoded-word",
+	[MIME_DEFECT_LIMIT] = "limit",
+	[MIME_DEFECT_MULTIPART_CTE] = "multipart-cte",
 };
 
 const char *mime_defect_name(enum mime_defect_kind kind)
 {
 	if ((unsigned)kind >= sizeof(defect_names) / sizeof(defect_names[0]) ||
 	    !defect_names[kind])
-		return "UNKNOWN";
+		return "unknown";
 	return defect_names[kind];
 }
 

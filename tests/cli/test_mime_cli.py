@@ -365,6 +365,36 @@ def plain_tree(rows, indent=""):
 
 
 @test
+def tree_plain_lists_defects():
+    # An 8-bit header byte, a base64 body with junk, a multipart never
+    # closed, and input ending inside the last part's headers.
+    msg = (b"Content-Type: multipart/mixed; boundary=x\n"
+           b"Subject: caf\xe9\n\n"
+           b"--x\nContent-Transfer-Encoding: base64\n\nYWJj!!ZA==\n"
+           b"--x\nContent-Type: text/plain")
+    off_8bit = msg.index(b"Subject")
+    off_trunc = msg.rindex(b"--x\nContent-Type")
+    rc, out, err = run(["mime", "tree", "-"], stdin=msg)
+    eq((rc, err), (0, b""), "rc/stderr")
+    lines = out.decode().splitlines()
+    check("defects:" in lines, "no defects block in %r" % lines)
+    got = lines[lines.index("defects:") + 1:]
+    eq(len(got), 4, "defect lines %r" % got)
+    check(got[0].startswith("  part -, byte %d: 8bit-header: " % off_8bit), got[0])
+    offs = [int(l.split("byte ")[1].split(":")[0]) for l in got[:3]]
+    eq(offs, sorted(offs), "defects in byte order")
+    check(offs[1] >= off_trunc or offs[2] >= off_trunc, "truncation offset %r" % offs)
+    names = [l.split(": ")[1] for l in got[:3]]
+    eq(sorted(names), ["8bit-header", "close-boundary-missing", "truncated"],
+       "defect kinds")
+    eq(got[3], "  part 1: bad-base64: malformed base64 content, decoded as "
+       "far as it goes", "decode defect")
+    rc, out, _ = run(["mime", "tree", "--json", "-"], stdin=msg)
+    eq(rc, 0, "json rc")
+    check("defects" not in json.loads(out), "JSON keeps its fixed keys")
+
+
+@test
 def tree_json_escapes_controls():
     rc, out, err = run(["mime", "tree", "--json", "-"], stdin=ESCAPES)
     eq(rc, 0, "rc")

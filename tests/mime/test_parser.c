@@ -168,22 +168,22 @@ static const struct tcase cases[] = {
 	  "- text/plain 0-1-6" },
 	{ "empty input",
 	  "",
-	  "- text/plain 0-0-0 | TRUNCATED@0" },
+	  "- text/plain 0-0-0 | truncated@0" },
 	{ "truncated inside headers",
 	  "Subject: hi\nFrom: a",
-	  "- text/plain 0-19-19 | TRUNCATED@19" },
+	  "- text/plain 0-19-19 | truncated@19" },
 	{ "mbox From line skipped",
 	  "From a@b Mon Jan  1 00:00:00 2001\nSubject: x\n\nb\n",
 	  "- text/plain 0-46-48" },
 	{ "line that is not a header starts the body",
 	  "Subject: x\nthis is body\n\nmore\n",
-	  "- text/plain 0-11-30 | BAD_HEADER_LINE@11" },
+	  "- text/plain 0-11-30 | bad-header-line@11" },
 	{ "first line is a fold",
 	  " folded\nSubject: x\n\nb\n",
-	  "- text/plain 0-20-22 | BAD_HEADER_LINE@0" },
+	  "- text/plain 0-20-22 | bad-header-line@0" },
 	{ "8-bit header",
 	  "Subject: caf\xc3\xa9\n\nb\n",
-	  "- text/plain 0-16-18 | 8BIT_HEADER@0" },
+	  "- text/plain 0-16-18 | 8bit-header@0" },
 	{ "simple multipart",
 	  "Content-Type: multipart/mixed; boundary=b\n\n"
 	  "pre\n--b\n\none\n--b\nContent-Type: text/html\n\n<p>\n--b--\nepi\n",
@@ -209,7 +209,7 @@ static const struct tcase cases[] = {
 	{ "junk after a delimiter at end of input",
 	  "Content-Type: multipart/mixed; boundary=b\n\n--b\n\nx\n--b  junk",
 	  "- multipart/mixed 0-43-59 mp; 1 text/plain 47-48-49; "
-	  "2 text/plain 59-59-59 | TRUNCATED@59 | CLOSE_BOUNDARY_MISSING@43" },
+	  "2 text/plain 59-59-59 | truncated@59 | close-boundary-missing@43" },
 	{ "nested boundaries abc and abc-1 stay apart",
 	  "Content-Type: multipart/mixed; boundary=abc\n\n--abc\n"
 	  "Content-Type: multipart/alternative; boundary=abc-1\n\n"
@@ -224,7 +224,7 @@ static const struct tcase cases[] = {
 	  "--abc\n\nin\n--abc_alt\n\nout\n--abc_alt--\n",
 	  "- multipart/mixed 0-49-147 mp; 1 multipart/alternative 59-110-119 "
 	  "mp; 1.1 text/plain 116-117-119; 2 text/plain 130-131-134 "
-	  "| CLOSE_BOUNDARY_MISSING@110" },
+	  "| close-boundary-missing@110" },
 	{ "boundary with trailing blanks: declared close delimiter wins",
 	  "Content-Type: multipart/mixed; boundary=\"b  \"\n\n"
 	  "--b  \n\nx\n--b \n\ny\n--b  --\nepi\n",
@@ -232,14 +232,14 @@ static const struct tcase cases[] = {
 	  "2 text/plain 61-62-63" },
 	{ "missing boundary parameter",
 	  "Content-Type: multipart/mixed\n\n--b\n\nx\n--b--\n",
-	  "- multipart/mixed 0-31-44 | NO_BOUNDARY@0" },
+	  "- multipart/mixed 0-31-44 | no-boundary@0" },
 	{ "start delimiter never found: a multipart with no parts",
 	  "Content-Type: multipart/mixed; boundary=b\n\nno parts here\n",
-	  "- multipart/mixed 0-43-57 mp | START_BOUNDARY_MISSING@43" },
+	  "- multipart/mixed 0-43-57 mp | start-boundary-missing@43" },
 	{ "close delimiter without a start: preamble, close, epilogue",
 	  "Content-Type: multipart/mixed; boundary=b\r\n\r\n"
 	  "no parts\r\n\r\n--b--\r\n\r\nEpilogue\r\n",
-	  "- multipart/mixed 0-45-76 mp | START_BOUNDARY_MISSING@45" },
+	  "- multipart/mixed 0-45-76 mp | start-boundary-missing@45" },
 	{ "inner start delimiter missing, inner close then outer close",
 	  "Content-Type: multipart/mixed; boundary=o\r\n\r\n"
 	  "--o\r\n\r\nFoo\r\n--o\r\n"
@@ -247,31 +247,31 @@ static const struct tcase cases[] = {
 	  "AAA\r\n\r\n--i--\r\n--o--\r\nOuter epilogue\r\n",
 	  "- multipart/mixed 0-45-150 mp; 1 text/plain 50-52-55; "
 	  "2 multipart/alternative 62-113-125 mp "
-	  "| START_BOUNDARY_MISSING@113" },
+	  "| start-boundary-missing@113" },
 	{ "inner start delimiter missing, ended by the outer delimiter",
 	  "Content-Type: multipart/mixed; boundary=o\n\n--o\n"
 	  "Content-Type: multipart/alternative; boundary=i\n\nAAA\n\n"
 	  "--o\n\nx\n--o--\n",
 	  "- multipart/mixed 0-43-114 mp; 1 multipart/alternative 47-96-100 mp; "
-	  "2 text/plain 105-106-107 | START_BOUNDARY_MISSING@96" },
+	  "2 text/plain 105-106-107 | start-boundary-missing@96" },
 	{ "nested message whose multipart is only a close delimiter",
 	  "Content-Type: multipart/mixed; boundary=A\n\n--A\n\nx\n--A\n"
 	  "Content-Type: message/rfc822\n\n"
 	  "Content-Type: multipart/mixed; boundary=B\n\n--B--\n\n--A--\n",
 	  "- multipart/mixed 0-43-140 mp; 1 text/plain 47-48-49; "
 	  "2 message/rfc822 54-84-133; 2 multipart/mixed 84-127-133 mp "
-	  "| START_BOUNDARY_MISSING@127" },
+	  "| start-boundary-missing@127" },
 	{ "close delimiter missing",
 	  "Content-Type: multipart/mixed; boundary=b\n\n--b\n\nx\n",
 	  "- multipart/mixed 0-43-50 mp; 1 text/plain 47-48-49 "
-	  "| CLOSE_BOUNDARY_MISSING@43" },
+	  "| close-boundary-missing@43" },
 	{ "outer delimiter ends an inner multipart",
 	  "Content-Type: multipart/mixed; boundary=a\n\n"
 	  "--a\nContent-Type: multipart/alternative; boundary=b\n\n"
 	  "--b\n\nin\n--a\n\nout\n--a--\n",
 	  "- multipart/mixed 0-43-119 mp; "
 	  "1 multipart/alternative 47-96-103 mp; 1.1 text/plain 100-101-103; "
-	  "2 text/plain 108-109-112 | CLOSE_BOUNDARY_MISSING@96" },
+	  "2 text/plain 108-109-112 | close-boundary-missing@96" },
 	{ "doubled delimiter opens no empty part",
 	  "Content-Type: multipart/mixed; boundary=b\n\n"
 	  "--b\n--b\n\nx\n--b--\n",
@@ -284,7 +284,7 @@ static const struct tcase cases[] = {
 	  "Content-Type: multipart/mixed; boundary=b\n"
 	  "Content-Transfer-Encoding: base64\n\n--b\n\nx\n--b--\n",
 	  "- multipart/mixed 0-77-90 mp; 1 text/plain 81-82-83 "
-	  "| MULTIPART_CTE@0" },
+	  "| multipart-cte@0" },
 	{ "message/rfc822 nests",
 	  "Content-Type: message/rfc822\n\nSubject: in\n\nbody\n",
 	  "- message/rfc822 0-30-48; 1.1 text/plain 30-43-48" },
@@ -311,22 +311,22 @@ static const struct tcase cases[] = {
 	  "1.1 text/plain 49-61-62; 2 text/plain 67-93-94" },
 	{ "invalid Content-Type becomes text/plain",
 	  "Content-Type: garbage\n\nx\n",
-	  "- text/plain 0-23-25 | BAD_CONTENT_TYPE@0" },
+	  "- text/plain 0-23-25 | bad-content-type@0" },
 	{ "unknown CTE",
 	  "Content-Transfer-Encoding: x-foo\n\nx\n",
-	  "- text/plain 0-34-36 | BAD_CTE@0" },
+	  "- text/plain 0-34-36 | bad-cte@0" },
 	{ "field without a name is dropped",
 	  ": nothing\nSubject: x\n\nb\n",
-	  "- text/plain 0-22-24 | BAD_HEADER_LINE@0" },
+	  "- text/plain 0-22-24 | bad-header-line@0" },
 	{ "multipart in a multipart without a body",
 	  "Content-Type: multipart/mixed; boundary=a\n\n--a\n"
 	  "Content-Type: multipart/mixed; boundary=b\n--a--\n",
 	  "- multipart/mixed 0-43-95 mp; 1 multipart/mixed 47-89-89 mp "
-	  "| START_BOUNDARY_MISSING@89" },
+	  "| start-boundary-missing@89" },
 	{ "multipart header block ended by the end of input",
 	  "Content-Type: multipart/mixed; boundary=a",
-	  "- multipart/mixed 0-41-41 mp | TRUNCATED@41 "
-	  "| START_BOUNDARY_MISSING@41" },
+	  "- multipart/mixed 0-41-41 mp | truncated@41 "
+	  "| start-boundary-missing@41" },
 	{ "obsolete blanks before the colon (RFC 5322 4.5.3)",
 	  "Subject : hello\nFrom: a@b.c\n\nbody\n",
 	  "- text/plain 0-29-34" },
@@ -336,10 +336,10 @@ static const struct tcase cases[] = {
 	  "- text/html 0-52-57" },
 	{ "blank inside a field name is no field",
 	  "Subject: x\nFoo Bar: y\n\nbody\n",
-	  "- text/plain 0-11-28 | BAD_HEADER_LINE@11" },
+	  "- text/plain 0-11-28 | bad-header-line@11" },
 	{ "From with blanks then a colon is a field, not an mbox line",
 	  "From : a@b.c\nFrom x Mon Jan  1 00:00:00 2001\n\nb\n",
-	  "- text/plain 0-46-48 | BAD_HEADER_LINE@13" },
+	  "- text/plain 0-46-48 | bad-header-line@13" },
 	{ "mixed line endings",
 	  "Content-Type: multipart/mixed; boundary=b\r\n\n--b\r\n\nx\n"
 	  "--b--\n",
@@ -659,19 +659,19 @@ static const struct tcase corpus_cases[] = {
 	{ "031-cpython-msg_42.eml", NULL,
 	  "- multipart/mixed 0-115-313 mp; 1 text/plain 158-159-165; "
 	  "2 message/rfc822 172-202-304; 2 multipart/mixed 202-296-304 mp "
-	  "| START_BOUNDARY_MISSING@296" },
+	  "| start-boundary-missing@296" },
 	{ "093-mime4j-ending-boundaries.eml", NULL,
 	  "- multipart/mixed 0-54-756 mp; 1 text/plain 118-146-158" },
 	{ "100-mime4j-missing-inner-start-boundary.eml", NULL,
 	  "- multipart/mixed 0-60-278 mp; 1 text/plain 96-124-129; "
 	  "2 multipart/alternative 149-215-240 mp "
-	  "| START_BOUNDARY_MISSING@215" },
+	  "| start-boundary-missing@215" },
 	{ "104-mime4j-multipartnopart.eml", NULL,
-	  "- multipart/mixed 0-202-317 mp | START_BOUNDARY_MISSING@202" },
+	  "- multipart/mixed 0-202-317 mp | start-boundary-missing@202" },
 	/* the field name with a raw 8-bit byte starts the body, as in
 	 * Python (mime4j drops that line and goes on) */
 	{ "105-mime4j-obsolete.eml", NULL,
-	  "- text/plain 0-135-208 | BAD_HEADER_LINE@135" },
+	  "- text/plain 0-135-208 | bad-header-line@135" },
 };
 
 static void test_corpus_cases(void **state)

@@ -353,11 +353,11 @@ static void test_defects(void **state)
 		mime_defect_add(msg, MIME_DEFECT_LIMIT, (uint64_t)i, NULL, "x");
 	assert_int_equal(mime_message_defect_count(msg), 1000);
 	assert_string_equal(mime_defect_name(MIME_DEFECT_NO_BOUNDARY),
-			    "NO_BOUNDARY");
+			    "no-boundary");
 	assert_string_equal(mime_defect_name(MIME_DEFECT_MULTIPART_CTE),
-			    "MULTIPART_CTE");
+			    "multipart-cte");
 	assert_string_equal(mime_defect_name((enum mime_defect_kind)999),
-			    "UNKNOWN");
+			    "unknown");
 	mime_message_free(&msg);
 }
 
