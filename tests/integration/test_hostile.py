@@ -1,0 +1,324 @@
+#!/usr/bin/env python3
+"""test_hostile.py - `postern ls` against a hostile server (TAP).
+
+Each case starts tests/integration/hostile_server.py with one scenario on
+127.0.0.1, runs `$POSTERN ls imap://alice@127.0.0.1:PORT/` (or imaps://)
+with a time limit, an address-space limit and its max RSS measured, then
+checks: no crash (the exit status is not a signal), refused with a clear
+error (non-zero exit, a short error naming the problem) where refusing is
+the only right answer, bounded time and memory, and, from the server's
+record of what the client sent, that no LOGIN or AUTHENTICATE crossed
+the connection before TLS.
+
+The binary is $POSTERN (default ./build/postern).  The password comes
+from a config file in a temporary $XDG_CONFIG_HOME whose account uses
+password_command (see client_setup()).
+"""
+
+import os
+import re
+import resource
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+REPO = os.path.dirname(os.path.dirname(HERE))
+sys.path.insert(0, HERE)
+import hostile_server  # noqa: E402
+
+POSTERN = os.path.abspath(os.environ.get("POSTERN") or
+                          os.path.join(REPO, "build", "postern"))
+PASSWORD = "hostile-test-secret"
+TIME_LIMIT = 20.0		# seconds for one run; the client's own read
+				# timeout must not be what ends a case
+RSS_LIMIT_MB = 40
+AS_LIMIT = 1 << 30		# address space for a non-ASan build
+
+n = 0
+failed = 0
+
+
+def tap(cond, name, diag=None):
+    global n, failed
+    n += 1
+    print("%s %d - %s" % ("ok" if cond else "not ok", n, name))
+    if not cond:
+        failed += 1
+        for line in str(diag or "").splitlines():
+            print("# " + line)
+    sys.stdout.flush()
+    return cond
+
+
+def is_asan(path):
+    try:
+        with open(path, "rb") as f:
+            return b"__asan_init" in f.read()
+    except OSError:
+        return False
+
+
+ASAN = is_asan(POSTERN)
+
+
+class Run:
+    """One finished client run: rc (negative: signal), out, err, secs,
+    rss_mb, timed_out."""
+
+    def __init__(self, argv, env):
+        self.argv = argv
+
+        def limits():
+            if not ASAN:
+                resource.setrlimit(resource.RLIMIT_AS, (AS_LIMIT, AS_LIMIT))
+            resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+        t0 = time.monotonic()
+        outf = tempfile.TemporaryFile()
+        errf = tempfile.TemporaryFile()
+        p = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=outf,
+                             stderr=errf, env=env, preexec_fn=limits)
+        self.timed_out = False
+        rusage = None
+        while True:
+            pid, status, rusage = os.wait4(p.pid, os.WNOHANG)
+            if pid:
+                break
+            if time.monotonic() - t0 > TIME_LIMIT:
+                self.timed_out = True
+                p.kill()
+                pid, status, rusage = os.wait4(p.pid, 0)
+                break
+            time.sleep(0.02)
+        p.returncode = 0  # reaped by wait4; keep Popen quiet
+        self.secs = time.monotonic() - t0
+        if os.WIFSIGNALED(status):
+            self.rc = -os.WTERMSIG(status)
+        else:
+            self.rc = os.WEXITSTATUS(status)
+        self.rss_mb = rusage.ru_maxrss / 1024.0
+        outf.seek(0)
+        errf.seek(0)
+        self.out = outf.read().decode(errors="replace")
+        self.err = errf.read().decode(errors="replace")
+
+    def err_lines(self):
+        return [x for x in self.err.splitlines() if x.strip()]
+
+    def describe(self):
+        return ("command: %s\nexit %d after %.1f s, max RSS %.1f MB%s\n"
+                "stdout: %s\nstderr: %s" % (
+                    " ".join(self.argv), self.rc, self.secs, self.rss_mb,
+                    " (killed: time limit)" if self.timed_out else "",
+                    self.out[:600], self.err[:1200]))
+
+
+def client_setup(tmp, ca):
+    """Environment for the client: a config whose account supplies the
+    password through password_command, so nothing waits on a prompt."""
+    cfgdir = os.path.join(tmp, "config", "postern")
+    os.makedirs(cfgdir, exist_ok=True)
+    cfg = os.path.join(cfgdir, "config")
+    with open(cfg, "w") as f:
+        f.write("# test_hostile.py\n"
+                "[account hostile]\n"
+                "host = 127.0.0.1\n"
+                "user = alice\n"
+                "password_command = echo %s\n"
+                "cafile = %s\n" % (PASSWORD, ca))
+    os.chmod(cfg, 0o600)
+    env = dict(os.environ)
+    env["XDG_CONFIG_HOME"] = os.path.join(tmp, "config")
+    env["HOME"] = tmp
+    env.pop("POSTERN_TRACE", None)
+    return env
+
+
+def client_argv(scheme, port, ca, tls=None, cafile=True):
+    argv = [POSTERN, "ls", "%s://alice@127.0.0.1:%d/" % (scheme, port)]
+    if tls:
+        argv += ["--tls", tls]
+    if cafile:
+        argv += ["--cafile", ca]
+    return argv
+
+
+def cli_ready():
+    """None when `postern ls` exists, else why not."""
+    if not os.access(POSTERN, os.X_OK):
+        return "postern binary not found at %s (set $POSTERN)" % POSTERN
+    try:
+        p = subprocess.run([POSTERN, "ls", "--help"], stdout=subprocess.PIPE,
+                           stderr=subprocess.STDOUT, timeout=10,
+                           stdin=subprocess.DEVNULL)
+    except subprocess.TimeoutExpired:
+        return "postern ls --help did not finish in 10 s"
+    text = p.stdout.decode(errors="replace")
+    if p.returncode != 0 or "unknown command" in text:
+        return "postern ls is not available yet: %s" % text.strip()[:200]
+    return None
+
+
+# ---- checks shared by the cases ----
+
+def no_crash(r):
+    return r.rc >= 0 and not r.timed_out and \
+        "AddressSanitizer" not in r.err and "runtime error" not in r.err
+
+
+def clear_refusal(r, pattern):
+    """Non-zero exit, a short error (at most two non-empty lines) that
+    matches pattern (case-insensitive)."""
+    lines = r.err_lines()
+    return (r.rc > 0 and 1 <= len(lines) <= 2 and
+            re.search(pattern, r.err, re.I) is not None)
+
+
+def case(name, srv, r, *checks):
+    """checks: (description, bool) pairs, all must hold."""
+    bad = [d for d, c in checks if not c]
+    diag = r.describe()
+    if bad:
+        diag = "failed: " + "; ".join(bad) + "\n" + diag
+        lines = srv.lines()
+        diag += "\nclient sent: %r" % [(p, l[:80]) for _n, p, l in lines]
+    tap(not bad, name, diag)
+
+
+def run_case(env, ca, certs, scenario, scheme="imap", tls=None,
+             cafile=True):
+    srv = hostile_server.HostileServer(scenario, certs).start()
+    try:
+        r = Run(client_argv(scheme, srv.port, ca, tls, cafile), env)
+        time.sleep(0.1)  # let the server threads record the last lines
+    finally:
+        srv.stop()
+    return srv, r
+
+
+def main():
+    print("1..14")
+    why = cli_ready()
+    if why:
+        for i in range(14):
+            tap(False, "hostile case %d cannot run" % (i + 1), why)
+        return
+    tmp = tempfile.mkdtemp(prefix="postern-hostile-")
+    try:
+        certs = hostile_server.certs_in(os.path.join(tmp, "tls"))
+        ca = certs["ca"]
+        env = client_setup(tmp, ca)
+        rss_limit = RSS_LIMIT_MB * (8 if ASAN else 1)
+
+        # 1. the setup itself: a well-behaved server is listed
+        srv, r = run_case(env, ca, certs, "good", tls="starttls")
+        case("good server: ls lists INBOX over STARTTLS (the setup works)",
+             srv, r, ("exit 0", r.rc == 0), ("INBOX listed", "INBOX" in r.out),
+             ("login only after TLS", not srv.sent_credentials("plain")))
+
+        # 2-3. injected responses after STARTTLS OK: discarded or refused
+        for tls in ("starttls", None):
+            srv, r = run_case(env, ca, certs, "starttls-injection", tls=tls)
+            ok_path = r.rc == 0 and "INJECTED" not in r.out and \
+                "INBOX" in r.out
+            refused = clear_refusal(r, r"starttls|tls|inject|unexpected|"
+                                    r"before")
+            case("starttls-injection%s: injected data ignored or refused,"
+                 " no password in plaintext" % (
+                     " --tls starttls" if tls else " (default on loopback)"),
+                 srv, r, ("no crash", no_crash(r)),
+                 ("listed without INJECTED, or refused clearly",
+                  ok_path or refused),
+                 ("no LOGIN/AUTHENTICATE before TLS",
+                  not srv.sent_credentials("plain")))
+
+        # 4-6. STARTTLS required but unavailable
+        for sc, pat in (("starttls-refused", r"starttls"),
+                        ("starttls-bad", r"starttls"),
+                        ("no-starttls", r"starttls")):
+            srv, r = run_case(env, ca, certs, sc, tls="starttls")
+            case("%s --tls starttls: refused, names STARTTLS, no password"
+                 % sc, srv, r, ("no crash", no_crash(r)),
+                 ("clear one-line refusal naming STARTTLS",
+                  clear_refusal(r, pat)),
+                 ("no LOGIN/AUTHENTICATE sent",
+                  not srv.sent_credentials(None)))
+
+        # 7. PREAUTH on a plain connection when TLS is required
+        srv, r = run_case(env, ca, certs, "preauth-plaintext",
+                          tls="starttls")
+        listed = any(l.split(b" ")[1:2] in ([b"LIST"], [b"LSUB"])
+                     for _n, _p, l in srv.lines())
+        case("preauth-plaintext --tls starttls: refused, names PREAUTH",
+             srv, r, ("no crash", no_crash(r)),
+             ("clear refusal naming PREAUTH", clear_refusal(r, r"preauth")),
+             ("no LIST sent over the unencrypted session", not listed))
+
+        # 8. a 5 GB literal announced, trickled slowly
+        srv, r = run_case(env, ca, certs, "huge-literal")
+        case("huge-literal: {5000000000} refused by size, bounded",
+             srv, r, ("no crash", no_crash(r)),
+             ("clear refusal naming the literal",
+              clear_refusal(r, r"literal")),
+             ("under %.0f s" % (TIME_LIMIT / 2), r.secs < TIME_LIMIT / 2),
+             ("max RSS < %d MB" % rss_limit, r.rss_mb < rss_limit))
+
+        # 9. sequence-set bomb: never expanded
+        srv, r = run_case(env, ca, certs, "seqset-bomb")
+        case("seqset-bomb: 1:4294967295 and 100k-number sets, bounded",
+             srv, r, ("no crash", no_crash(r)),
+             ("lists INBOX or refuses clearly",
+              (r.rc == 0 and "INBOX" in r.out) or
+              clear_refusal(r, r"sequence|search|limit|list|items")),
+             ("under 5 s", r.secs < 5),
+             ("max RSS < %d MB" % rss_limit, r.rss_mb < rss_limit))
+
+        # 10. connection dropped inside a literal
+        srv, r = run_case(env, ca, certs, "disconnect-mid-literal")
+        case("disconnect-mid-literal: error names the drop",
+             srv, r, ("no crash", no_crash(r)),
+             ("clear refusal naming the closed connection",
+              clear_refusal(r, r"clos|disconnect|eof|literal")),
+             ("under 5 s", r.secs < 5))
+
+        # 11. garbage greeting
+        srv, r = run_case(env, ca, certs, "garbage")
+        case("garbage: refused, no password", srv, r,
+             ("no crash", no_crash(r)),
+             ("clear refusal", clear_refusal(r, r"greeting|response|"
+                                             r"protocol|pars|invalid|bad")),
+             ("no LOGIN/AUTHENTICATE sent", not srv.sent_credentials(None)),
+             ("under 5 s", r.secs < 5))
+
+        # 12. BYE greeting
+        srv, r = run_case(env, ca, certs, "bye-greeting")
+        case("bye-greeting: refused with the server's reason", srv, r,
+             ("no crash", no_crash(r)),
+             ("clear refusal naming BYE or its text",
+              clear_refusal(r, r"bye|too many connections")),
+             ("no LOGIN/AUTHENTICATE sent", not srv.sent_credentials(None)))
+
+        # 13-14. certificate failures over implicit TLS
+        srv, r = run_case(env, ca, certs, "wrong-host-cert", scheme="imaps")
+        case("wrong-host-cert: refused, names the host mismatch", srv, r,
+             ("no crash", no_crash(r)),
+             ("clear refusal naming the name mismatch",
+              clear_refusal(r, r"host|name|mismatch|match")),
+             ("nothing sent", not srv.lines()))
+        srv, r = run_case(env, ca, certs, "self-signed-cert",
+                          scheme="imaps", cafile=False)
+        case("self-signed-cert without --cafile: refused, names it",
+             srv, r, ("no crash", no_crash(r)),
+             ("clear refusal naming self-signed",
+              clear_refusal(r, r"self.signed")),
+             ("nothing sent", not srv.lines()))
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
+    sys.exit(1 if failed or n == 0 else 0)
