@@ -23,6 +23,7 @@ struct imap_tls {
 	SSL *ssl;
 	char host[256];		/* without IPv6 brackets */
 	char peer[300];
+	char leaf_names[200];	/* kept by verify_cb for mismatch errors */
 	bool insecure;
 	bool established;	/* handshake done: close_notify is owed */
 	bool failed;		/* fatal error: OpenSSL forbids shutdown */
@@ -169,6 +170,22 @@ static void copy_host(struct imap_tls *tls, const char *host)
 		snprintf(tls->host, sizeof(tls->host), "%s", host);
 }
 
+static void cert_names(X509 *cert, char *buf, size_t size);
+
+/* After a failed handshake OpenSSL no longer hands out the peer's
+ * certificate, so the names it was for are noted while verifying. */
+static int verify_cb(int ok, X509_STORE_CTX *ctx)
+{
+	SSL *ssl = X509_STORE_CTX_get_ex_data(ctx,
+				SSL_get_ex_data_X509_STORE_CTX_idx());
+	struct imap_tls *tls = ssl ? SSL_get_app_data(ssl) : NULL;
+
+	if (tls && !tls->leaf_names[0])
+		cert_names(X509_STORE_CTX_get0_cert(ctx), tls->leaf_names,
+			   sizeof(tls->leaf_names));
+	return ok;
+}
+
 static int tls_setup(struct imap_tls *tls, int fd,
 		     const struct imap_settings *s, struct pn_error *err)
 {
@@ -181,12 +198,13 @@ static int tls_setup(struct imap_tls *tls, int fd,
 	 * cannot pass unnoticed and plain EOF is the honest answer. */
 	SSL_CTX_set_options(tls->ctx, SSL_OP_IGNORE_UNEXPECTED_EOF);
 	SSL_CTX_set_verify(tls->ctx, s->insecure ? SSL_VERIFY_NONE
-						 : SSL_VERIFY_PEER, NULL);
+						 : SSL_VERIFY_PEER, verify_cb);
 	if (load_trust(tls, s, err) < 0 || load_client_cert(tls, s, err) < 0)
 		return -1;
 	tls->ssl = SSL_new(tls->ctx);
 	if (!tls->ssl || SSL_set_fd(tls->ssl, fd) != 1)
 		return pn_error_set(err, PN_ENOMEM, "TLS: cannot create session");
+	SSL_set_app_data(tls->ssl, tls);
 	SSL_set_connect_state(tls->ssl);
 	return set_host(tls, err);
 }
@@ -329,17 +347,13 @@ static const char *verify_hint(long v)
 
 static int verify_error(struct imap_tls *tls, long v, struct pn_error *err)
 {
-	char names[200];
-
 	ERR_clear_error();
 	if (v == X509_V_ERR_HOSTNAME_MISMATCH ||
-	    v == X509_V_ERR_IP_ADDRESS_MISMATCH) {
-		cert_names(SSL_get0_peer_certificate(tls->ssl), names,
-			   sizeof(names));
+	    v == X509_V_ERR_IP_ADDRESS_MISMATCH)
 		return pn_error_set(err, PN_EIO, "TLS: certificate is for %s, "
-				    "not %s (host name mismatch)", names,
+				    "not %s (host name mismatch)",
+				    tls->leaf_names[0] ? tls->leaf_names : "?",
 				    tls->host);
-	}
 	return pn_error_set(err, PN_EIO,
 			    "TLS: certificate verify failed: %s (%s%s)",
 			    X509_verify_cert_error_string(v), tls->peer,
