@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <openssl/err.h>
 #include <openssl/ssl.h>
@@ -82,6 +83,14 @@ static const char *ossl_reason(char *buf, size_t size)
 
 /* ---- setup ----------------------------------------------------------- */
 
+/* OpenSSL reports a missing file as "system lib"; say which and why. */
+static int readable(const char *what, const char *path, struct pn_error *err)
+{
+	if (!path || access(path, R_OK) == 0)
+		return 0;
+	return pn_error_errno(err, errno, "TLS: cannot read %s %s", what, path);
+}
+
 static int load_trust(struct imap_tls *tls, const struct imap_settings *s,
 		      struct pn_error *err)
 {
@@ -93,6 +102,9 @@ static int load_trust(struct imap_tls *tls, const struct imap_settings *s,
 		ERR_clear_error();
 	if (!s->cafile && !s->capath)
 		return 0;
+	if (readable("--cafile", s->cafile, err) < 0 ||
+	    readable("--capath", s->capath, err) < 0)
+		return -1;
 	if (SSL_CTX_load_verify_locations(tls->ctx, s->cafile, s->capath) == 1)
 		return 0;
 	return pn_error_set(err, PN_EINVAL, "TLS: cannot load %s %s: %s",
@@ -111,6 +123,9 @@ static int load_client_cert(struct imap_tls *tls,
 
 	if (!s->client_cert)
 		return 0;
+	if (readable("client certificate", s->client_cert, err) < 0 ||
+	    readable("client key", key, err) < 0)
+		return -1;
 	if (SSL_CTX_use_certificate_chain_file(tls->ctx, s->client_cert) != 1)
 		return pn_error_set(err, PN_EINVAL,
 				    "TLS: cannot load client certificate %s: %s",
@@ -413,7 +428,7 @@ static const char *handshake_hint(unsigned long e)
 	case SSL_R_UNSUPPORTED_PROTOCOL:
 	case SSL_R_TLSV1_ALERT_PROTOCOL_VERSION:
 	case SSL_R_NO_PROTOCOLS_AVAILABLE:
-		return "; the server offers nothing from TLS 1.2 up";
+		return "; the server offers no TLS 1.2 or later";
 	default:
 		return "";
 	}

@@ -10,6 +10,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <netdb.h>
 #include <netinet/in.h>
 #include <poll.h>
@@ -80,7 +81,8 @@ static int wait_fd(struct imap_transport *t, short events, double deadline,
 		if (deadline) {
 			double left = deadline - now_ms();
 
-			ms = left > 0 ? (int)(left + 0.999) : 0;
+			ms = left <= 0 ? 0 : left >= INT_MAX ? INT_MAX
+					     : (int)(left + 0.999);
 		}
 		int n = poll(&pfd, 1, ms);
 
@@ -174,11 +176,27 @@ static int connect_any(struct imap_transport *t, const struct addrinfo *list,
 			    strerror(e ? e : EHOSTUNREACH));
 }
 
-int imap_transport_tcp(const char *host, uint16_t port, unsigned timeout_ms,
-		       struct imap_transport **out, struct pn_error *err)
+/* getaddrinfo, accepting the bracketed IPv6 form URLs use ("[::1]"). */
+static int resolve(const char *host, const char *port, struct addrinfo **out)
 {
 	struct addrinfo hints = { .ai_socktype = SOCK_STREAM,
 				  .ai_family = AF_UNSPEC };
+	char bare[256];
+	size_t n = strlen(host);
+
+	if (host[0] == '[' && n > 2 && n - 2 < sizeof(bare) &&
+	    host[n - 1] == ']') {
+		memcpy(bare, host + 1, n - 2);
+		bare[n - 2] = '\0';
+		host = bare;
+		hints.ai_flags = AI_NUMERICHOST;
+	}
+	return getaddrinfo(host, port, &hints, out);
+}
+
+int imap_transport_tcp(const char *host, uint16_t port, unsigned timeout_ms,
+		       struct imap_transport **out, struct pn_error *err)
+{
 	struct addrinfo *list = NULL;
 	struct sockaddr_storage ss;
 	socklen_t sslen = sizeof(ss);
@@ -191,7 +209,7 @@ int imap_transport_tcp(const char *host, uint16_t port, unsigned timeout_ms,
 		return -1;
 	set_peer(t, host, port);
 	snprintf(portstr, sizeof(portstr), "%u", port);
-	int rc = getaddrinfo(host, portstr, &hints, &list);
+	int rc = resolve(host, portstr, &list);
 
 	if (rc != 0) {
 		pn_error_set(err, PN_EIO, "%s: cannot resolve host: %s",
@@ -227,10 +245,12 @@ static void tunnel_exec(const char *cmd, int sock, int errfd)
 	signal(SIGPIPE, SIG_DFL);
 	sigemptyset(&none);
 	sigprocmask(SIG_SETMASK, &none, NULL);
-	if (dup2(sock, 0) < 0 || dup2(sock, 1) < 0)
+	/* With our own stdin/stdout closed either fd may be 0 or 1, where
+	 * dup2 would clobber it or keep close-on-exec: move both above. */
+	sock = fcntl(sock, F_DUPFD_CLOEXEC, 3);
+	errfd = fcntl(errfd, F_DUPFD_CLOEXEC, 3);
+	if (sock < 0 || dup2(sock, 0) < 0 || dup2(sock, 1) < 0)
 		_exit(126);
-	if (sock > 1)
-		close(sock);
 	execl("/bin/sh", "sh", "-c", cmd, (char *)NULL);
 	e = errno;
 	if (write(errfd, &e, sizeof(e)) < 0)

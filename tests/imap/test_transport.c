@@ -16,6 +16,7 @@
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
+#include <stdbool.h>
 
 #include <cmocka.h>
 #include <zlib.h>
@@ -365,6 +366,91 @@ static void test_tcp_write_after_hangup(void **state)
 	(void)state;
 }
 
+/* An IPv6 listener on addr (dual-stack when v6only is false). */
+static pid_t serve6(const struct in6_addr *addr, bool v6only, uint16_t *port)
+{
+	struct sockaddr_in6 sin6 = { .sin6_family = AF_INET6 };
+	socklen_t len = sizeof(sin6);
+	int lfd = socket(AF_INET6, SOCK_STREAM | SOCK_CLOEXEC, 0), on = v6only;
+	pid_t pid;
+
+	assert_true(lfd >= 0);
+	sin6.sin6_addr = *addr;
+	assert_int_equal(setsockopt(lfd, IPPROTO_IPV6, IPV6_V6ONLY, &on,
+				    sizeof(on)), 0);
+	if (bind(lfd, (struct sockaddr *)&sin6, sizeof(sin6)) < 0)
+		fail_msg("no IPv6 loopback here: bind ::1: %s", strerror(errno));
+	assert_int_equal(listen(lfd, 4), 0);
+	assert_int_equal(getsockname(lfd, (struct sockaddr *)&sin6, &len), 0);
+	*port = ntohs(sin6.sin6_port);
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		alarm(20);
+		int cfd = accept(lfd, NULL, NULL);
+
+		if (cfd >= 0)
+			echo(cfd);
+		_exit(0);
+	}
+	close(lfd);
+	return pid;
+}
+
+static void test_tcp_ipv6(void **state)
+{
+	uint16_t port;
+	pid_t pid = serve6(&in6addr_loopback, true, &port);
+	struct imap_transport *t = NULL;
+	struct pn_error err;
+	char want[128];
+
+	/* The bracketed form URLs carry works as well as the bare one. */
+	if (imap_transport_tcp("[::1]", port, 5000, &t, &err) < 0)
+		fail_msg("%s", err.msg);
+	assert_true(imap_transport_is_loopback(t));
+	expect_echo(t, "a NOOP\r\n");
+	imap_transport_close(&t);
+	stop(pid);
+	/* Nobody listens now: the peer is named with brackets. */
+	assert_int_equal(imap_transport_tcp("::1", port, 5000, &t, &err), -1);
+	snprintf(want, sizeof(want), "[::1]:%u: connect: Connection refused",
+		 port);
+	assert_string_equal(err.msg, want);
+	(void)state;
+}
+
+/* ::ffff:127.0.0.1 is loopback too (RFC 4291 2.5.5.2). */
+static void test_tcp_v4_mapped_loopback(void **state)
+{
+	uint16_t port;
+	pid_t pid = serve6(&in6addr_any, false, &port);
+	struct imap_transport *t = NULL;
+	struct pn_error err;
+
+	if (imap_transport_tcp("::ffff:127.0.0.1", port, 5000, &t, &err) < 0)
+		fail_msg("%s", err.msg);
+	assert_true(imap_transport_is_loopback(t));
+	expect_echo(t, "b NOOP\r\n");
+	imap_transport_close(&t);
+	stop(pid);
+	(void)state;
+}
+
+static void test_tcp_unresolvable(void **state)
+{
+	struct imap_transport *t = NULL;
+	struct pn_error err;
+
+	/* A bracketed form must be a numeric address (AI_NUMERICHOST), so
+	 * this fails without asking a resolver and runs offline. */
+	assert_int_equal(imap_transport_tcp("[not-an-address]", 143, 5000, &t,
+					    &err), -1);
+	assert_memory_equal(err.msg, "[not-an-address]:143: cannot resolve "
+			    "host: ", 37);
+	(void)state;
+}
+
 /* ---- tunnel ---------------------------------------------------------- */
 
 static struct imap_transport *tunnel(const char *cmd)
@@ -409,15 +495,15 @@ static void test_tunnel_exit_status(void **state)
 
 static void test_tunnel_not_found(void **state)
 {
-	struct imap_transport *t = tunnel("/nonexistent/imapd");
+	struct imap_transport *t = tunnel("/nonexistent/imapd 2>/dev/null");
 	struct pn_error err;
 	char buf[16];
 	size_t got;
 
 	assert_int_equal(imap_transport_read(t, buf, sizeof(buf), 5000, &got,
 					     &err), -1);
-	assert_string_equal(err.msg, "tunnel '/nonexistent/imapd': exited with "
-			    "status 127 (command not found?)");
+	assert_string_equal(err.msg, "tunnel '/nonexistent/imapd 2>/dev/null': "
+			    "exited with status 127 (command not found?)");
 	imap_transport_close(&t);
 	(void)state;
 }
@@ -553,6 +639,9 @@ int main(void)
 		cmocka_unit_test(test_tcp_echo),
 		cmocka_unit_test(test_tcp_localhost_name),
 		cmocka_unit_test(test_tcp_refused),
+		cmocka_unit_test(test_tcp_ipv6),
+		cmocka_unit_test(test_tcp_v4_mapped_loopback),
+		cmocka_unit_test(test_tcp_unresolvable),
 		cmocka_unit_test(test_tcp_connect_timeout),
 		cmocka_unit_test(test_tcp_read_timeout),
 		cmocka_unit_test(test_tcp_eof),
