@@ -110,7 +110,8 @@ bool imap_seqset_contains(const struct imap_seqset *s, uint32_t n)
 
 /* Appends in text order, merging with the last range when possible, so a
  * sorted set (what servers send) costs O(n); anything else is sorted once
- * at the end instead of paying a memmove per range. */
+ * at the end instead of paying a memmove per range.  Out of order,
+ * max_ranges therefore bounds the ranges as written, before that merge. */
 static int push(struct imap_seqset *s, uint32_t a, uint32_t b, bool *sorted)
 {
 	struct imap_range nr = { a < b ? a : b, a < b ? b : a };
