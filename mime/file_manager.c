@@ -159,20 +159,48 @@ static void copy_str(char *out, size_t outsz, const char *s)
 	snprintf(out, outsz, "%s", s ? s : "");
 }
 
-static int detect(int fd, struct detected *d, struct pn_error *err)
+/* One libmagic handle per manager, opened on first use: loading the
+ * database costs far more than looking at a file, and a message may carry
+ * many attachments. */
+struct magic_cache {
+	magic_t m;
+};
+
+static magic_t magic_get(struct magic_cache *mc, struct pn_error *err)
 {
-	magic_t m = magic_open(MAGIC_MIME_TYPE | MAGIC_MIME_ENCODING |
-			       MAGIC_ERROR);
+	if (mc->m)
+		return mc->m;
+	mc->m = magic_open(MAGIC_MIME_TYPE | MAGIC_MIME_ENCODING | MAGIC_ERROR);
+	if (!mc->m) {
+		pn_error_errno(err, errno, "magic_open");
+		return NULL;
+	}
+	if (magic_load(mc->m, NULL) < 0) {
+		pn_error_set(err, PN_EIO, "libmagic: %s", magic_error(mc->m));
+		magic_close(mc->m);
+		mc->m = NULL;
+	}
+	return mc->m;
+}
+
+static void magic_cache_free(void *ctx)
+{
+	struct magic_cache *mc = ctx;
+
+	if (mc->m)
+		magic_close(mc->m);
+	free(mc);
+}
+
+static int detect(struct magic_cache *mc, int fd, struct detected *d,
+		  struct pn_error *err)
+{
+	magic_t m = magic_get(mc, err);
 	const char *r;
 	char *semi;
 
 	if (!m)
-		return pn_error_errno(err, errno, "magic_open");
-	if (magic_load(m, NULL) < 0) {
-		pn_error_set(err, PN_EIO, "libmagic: %s", magic_error(m));
-		magic_close(m);
 		return -1;
-	}
 	/* magic_descriptor reads from fd's current offset. */
 	r = lseek(fd, 0, SEEK_SET) == 0 ? magic_descriptor(m, fd) : NULL;
 	copy_str(d->type, sizeof(d->type), r ? r : "application/octet-stream");
@@ -184,7 +212,6 @@ static int detect(int fd, struct detected *d, struct pn_error *err)
 		copy_str(d->charset, sizeof(d->charset), cs ? cs + 8 : NULL);
 		*semi = '\0';
 	}
-	magic_close(m);
 	return 0;
 }
 
@@ -282,7 +309,8 @@ static int set_path(struct mime_part *part, const char *path, enum mime_cte cte,
 	return 0;
 }
 
-static int describe(int fd, const char *path, const struct mime_set_opts *opts,
+static int describe(struct magic_cache *mc, int fd, const char *path,
+		    const struct mime_set_opts *opts,
 		    struct mime_part *part, struct pn_error *err)
 {
 	struct detected d;
@@ -290,7 +318,7 @@ static int describe(int fd, const char *path, const struct mime_set_opts *opts,
 	char mt[128], sub[128];
 	enum mime_cte cte;
 
-	if (detect(fd, &d, err) < 0)
+	if (detect(mc, fd, &d, err) < 0)
 		return -1;
 	if (lseek(fd, 0, SEEK_SET) != 0)
 		return pn_error_errno(err, errno, "seek %s", path);
@@ -317,7 +345,6 @@ static int set_file(struct mime_part *part, const void *content,
 	struct stat sb;
 	int fd, rc;
 
-	(void)ctx;
 	if (!path || !*path)
 		return pn_error_set(err, PN_EINVAL, "no file name given");
 	fd = open(path, O_RDONLY | O_CLOEXEC);
@@ -328,7 +355,7 @@ static int set_file(struct mime_part *part, const void *content,
 		return pn_error_set(err, PN_EINVAL, "%s is not a regular file",
 				    path);
 	}
-	rc = describe(fd, path, opts, part, err);
+	rc = describe(ctx, fd, path, opts, part, err);
 	close(fd);
 	if (rc < 0)
 		return -1;
@@ -344,11 +371,17 @@ static int set_file(struct mime_part *part, const void *content,
 struct mime_manager *mime_file_manager_new(void)
 {
 	struct mime_manager *m = mime_manager_new();
+	struct magic_cache *mc = m ? calloc(1, sizeof(*mc)) : NULL;
 
 	if (!m)
 		return NULL;
+	if (!mc || mime_manager_add_cleanup(m, magic_cache_free, mc) < 0) {
+		free(mc);
+		mime_manager_free(&m);
+		return NULL;
+	}
 	if (mime_manager_add_get(m, "", get_to_fd, NULL) < 0 ||
-	    mime_manager_add_set(m, "file", set_file, NULL) < 0)
+	    mime_manager_add_set(m, "file", set_file, mc) < 0)
 		mime_manager_free(&m);
 	return m;
 }

@@ -31,10 +31,17 @@ struct handler {
 	void *ctx;
 };
 
+struct cleanup {
+	void (*fn)(void *ctx);
+	void *ctx;
+};
+
 struct mime_manager {
 	struct handler *gets, *sets;
 	size_t ngets, nsets;
 	size_t gets_cap, sets_cap;
+	struct cleanup *cleanups;
+	size_t ncleanups;
 };
 
 struct mime_manager *mime_manager_new(void)
@@ -55,8 +62,26 @@ void mime_manager_free(struct mime_manager **mgr)
 		return;
 	handlers_free((*mgr)->gets, (*mgr)->ngets);
 	handlers_free((*mgr)->sets, (*mgr)->nsets);
+	for (size_t i = (*mgr)->ncleanups; i-- > 0;)
+		(*mgr)->cleanups[i].fn((*mgr)->cleanups[i].ctx);
+	free((*mgr)->cleanups);
 	free(*mgr);
 	*mgr = NULL;
+}
+
+int mime_manager_add_cleanup(struct mime_manager *mgr, void (*fn)(void *ctx),
+			     void *ctx)
+{
+	struct cleanup *c;
+
+	c = realloc(mgr->cleanups, (mgr->ncleanups + 1) * sizeof(*c));
+	if (!c)
+		return -1;
+	c[mgr->ncleanups].fn = fn;
+	c[mgr->ncleanups].ctx = ctx;
+	mgr->cleanups = c;
+	mgr->ncleanups++;
+	return 0;
 }
 
 static struct handler *handler_find(struct handler *list, size_t n,

@@ -274,6 +274,11 @@ int mime_manager_add_get(struct mime_manager *mgr, const char *key,
 			 mime_get_fn fn, void *ctx) PN_WUR;
 int mime_manager_add_set(struct mime_manager *mgr, const char *kind,
 			 mime_set_fn fn, void *ctx) PN_WUR;
+/* Have mime_manager_free call fn(ctx), for state the handlers share (a
+ * cache, an open library handle).  Several may be added; they run in
+ * reverse order of adding. */
+int mime_manager_add_cleanup(struct mime_manager *mgr, void (*fn)(void *ctx),
+			     void *ctx) PN_WUR;
 /* Look up by the part's type (full, then maintype, then "") and call.
  * PN_ENOTFOUND when no handler fits. */
 int mime_get_content(const struct mime_manager *mgr, struct mime_part *part,

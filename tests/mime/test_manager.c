@@ -342,6 +342,31 @@ static void test_set_body(void **state)
 	}
 }
 
+/* Cleanups run when the manager is freed, last added first. */
+static char cleanup_log[8];
+
+static void note_cleanup(void *ctx)
+{
+	size_t n = strlen(cleanup_log);
+
+	cleanup_log[n] = *(const char *)ctx;
+	cleanup_log[n + 1] = '\0';
+}
+
+static void test_cleanup_order(void **state)
+{
+	struct mime_manager *m = mime_manager_new();
+
+	(void)state;
+	cleanup_log[0] = '\0';
+	assert_int_equal(mime_manager_add_cleanup(m, note_cleanup, "a"), 0);
+	assert_int_equal(mime_manager_add_cleanup(m, note_cleanup, "b"), 0);
+	assert_string_equal(cleanup_log, "");
+	mime_manager_free(&m);
+	assert_null(m);
+	assert_string_equal(cleanup_log, "ba");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -354,6 +379,7 @@ int main(void)
 		cmocka_unit_test(test_duplicate_content_header),
 		cmocka_unit_test(test_choose_cte),
 		cmocka_unit_test(test_set_body),
+		cmocka_unit_test(test_cleanup_order),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
