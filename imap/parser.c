@@ -154,7 +154,9 @@ static int add_arg(struct imap_parser *p, size_t k, const struct imap_arg *a)
 	if (p->items >= p->lim.max_items)
 		return fail(p, k, PN_ELIMIT, "more than %zu arguments "
 			    "(max_items)", p->lim.max_items);
-	if (v->n >= p->lim.max_list)
+	/* The top level is not a list: "* SEARCH" may name every message
+	 * of a large mailbox (max_items and max_line still bound it). */
+	if (p->depth > 0 && v->n >= p->lim.max_list)
 		return fail(p, k, PN_ELIMIT, "list of more than %zu items "
 			    "(max_list)", p->lim.max_list);
 	if (v->n == v->cap) {
