@@ -127,8 +127,10 @@ struct imap_sasl *imap_sasl_new(enum imap_sasl_mech m,
 				const struct imap_sasl_creds *creds);
 /* The next response to send (raw bytes, appended to out) for challenge
  * (NULL for the initial response).  *done_out is set when the mechanism
- * expects no more challenges.  A challenge the mechanism cannot answer
- * (OAUTHBEARER's error JSON, a second LOGIN prompt too many) is an error. */
+ * expects no more challenges.  XOAUTH2's and OAUTHBEARER's error JSON is
+ * answered as their specifications say (an empty response, "\x01"; RFC
+ * 7628 3.2.3) and the command then fails; a challenge the mechanism
+ * cannot answer at all (a third LOGIN prompt) is an error. */
 int imap_sasl_step(struct imap_sasl *s, const char *challenge, size_t len,
 		   struct pn_buf *out, bool *done_out,
 		   struct pn_error *err) PN_WUR;

@@ -16,6 +16,30 @@ void pn_buf_init(struct pn_buf *b, size_t max)
 	b->max = max;
 }
 
+void pn_buf_init_secret(struct pn_buf *b, size_t max)
+{
+	pn_buf_init(b, max);
+	b->secret = true;
+}
+
+/* realloc may leave the old block's bytes in freed memory: for a secret,
+ * move by hand and wipe the old block first. */
+static char *grow(struct pn_buf *b, size_t cap)
+{
+	char *p;
+
+	if (!b->secret)
+		return realloc(b->data, cap);
+	p = malloc(cap);
+	if (p && b->data) {
+		memcpy(p, b->data, b->len + 1);
+		explicit_bzero(b->data, b->cap);
+	}
+	if (p)
+		free(b->data);
+	return p;
+}
+
 int pn_buf_reserve(struct pn_buf *b, size_t n)
 {
 	size_t need, cap;
@@ -31,7 +55,7 @@ int pn_buf_reserve(struct pn_buf *b, size_t n)
 	cap = b->cap ? b->cap : 64;
 	while (cap < need)
 		cap = cap > SIZE_MAX / 2 ? need : cap * 2;
-	p = realloc(b->data, cap);
+	p = grow(b, cap);
 	if (!p) {
 		errno = ENOMEM;
 		return -1;
@@ -95,6 +119,8 @@ const char *pn_buf_cstr(const struct pn_buf *b)
 
 void pn_buf_reset(struct pn_buf *b)
 {
+	if (b->secret && b->data)
+		explicit_bzero(b->data, b->cap);
 	b->len = 0;
 	if (b->data)
 		b->data[0] = '\0';
@@ -109,6 +135,8 @@ void pn_buf_consume(struct pn_buf *b, size_t n)
 	memmove(b->data, b->data + n, b->len - n);
 	b->len -= n;
 	b->data[b->len] = '\0';
+	if (b->secret)
+		explicit_bzero(b->data + b->len, n);
 }
 
 char *pn_buf_take(struct pn_buf *b, size_t *len_out)
@@ -131,6 +159,8 @@ char *pn_buf_take(struct pn_buf *b, size_t *len_out)
 
 void pn_buf_free(struct pn_buf *b)
 {
+	if (b->secret && b->data)
+		explicit_bzero(b->data, b->cap);
 	free(b->data);
 	b->data = NULL;
 	b->len = b->cap = 0;

@@ -9,6 +9,7 @@
 #define PN_BUF_H
 
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "error.h"
@@ -20,9 +21,14 @@ struct pn_buf {
 	size_t len;
 	size_t cap;
 	size_t max;	/* 0 means PN_BUF_DEFAULT_MAX */
+	bool secret;	/* holds a password or token: growing copies then
+			   wipes the old block instead of realloc'ing, and
+			   reset/consume/free wipe what they drop */
 };
 
 void pn_buf_init(struct pn_buf *b, size_t max);
+/* A buffer for secrets (sets b->secret); see struct pn_buf. */
+void pn_buf_init_secret(struct pn_buf *b, size_t max);
 int pn_buf_add(struct pn_buf *b, const void *p, size_t n) PN_WUR;
 int pn_buf_addc(struct pn_buf *b, char c) PN_WUR;
 int pn_buf_adds(struct pn_buf *b, const char *s) PN_WUR;
