@@ -137,6 +137,7 @@ struct imap_cmd_lit {
 	int fd;
 	uint64_t size;
 	bool sync;		/* wait for "+" before sending */
+	bool owned;		/* data is ours to free */
 };
 
 struct imap_cmd {
@@ -190,6 +191,7 @@ struct imap_conn {
 	struct pn_buf cont_text;	/* the last "+ ..." text */
 	bool utf8_accept, qresync, condstore;
 	bool compressed;
+	unsigned caps_gen;	/* bumped whenever capabilities change */
 	uint32_t exists, recent;
 	struct pn_arena *ns_arena;	/* imap_namespace's answer */
 	/* IDLE (idle.c) */
@@ -216,6 +218,8 @@ bool imap_conn_loopback(const struct imap_conn *c);
 
 /* command.c */
 void imap_cmd_raw(struct imap_cmd *cmd, const char *text);
+/* A string, quoted or literal but never an atom (ID, METADATA values). */
+void imap_cmd_string(struct imap_cmd *cmd, const char *s);
 void imap_cmd_label(struct imap_cmd *cmd, const char *fmt, ...)
 	PN_PRINTF(2, 3);
 void imap_cmd_on_tagged(struct imap_cmd *cmd,
