@@ -158,6 +158,8 @@ static int set_host(struct imap_tls *tls, struct pn_error *err)
 	X509_VERIFY_PARAM *param = SSL_get0_param(tls->ssl);
 	int ok;
 
+	if (!tls->host[0])
+		return 0;	/* insecure, nothing to name */
 	if (is_ip_literal(tls->host)) {
 		ok = tls->insecure ||
 		     X509_VERIFY_PARAM_set1_ip_asc(param, tls->host) == 1;
@@ -419,7 +421,7 @@ static void fill_info(struct imap_tls *tls, struct imap_tls_info *info)
 
 /* ---- I/O ------------------------------------------------------------- */
 
-static const char *handshake_hint(unsigned long e)
+static const char *tls_hint(unsigned long e)
 {
 	switch (ERR_GET_REASON(e)) {
 	case SSL_R_WRONG_VERSION_NUMBER:
@@ -429,14 +431,26 @@ static const char *handshake_hint(unsigned long e)
 	case SSL_R_TLSV1_ALERT_PROTOCOL_VERSION:
 	case SSL_R_NO_PROTOCOLS_AVAILABLE:
 		return "; the server offers no TLS 1.2 or later";
+	case SSL_R_TLSV13_ALERT_CERTIFICATE_REQUIRED:
+		return "; the server wants a client certificate";
 	default:
 		return "";
 	}
 }
 
+/* "handshake with", "read from", "write to": the message's verb. */
+static const char *op_phrase(const char *op)
+{
+	if (!strcmp(op, "read"))
+		return "read from";
+	if (!strcmp(op, "write"))
+		return "write to";
+	return "handshake with";
+}
+
 /* A failed SSL call that is not just "wait": one line naming why. */
 static int io_error(struct imap_tls *tls, int e, int saved_errno,
-		    const char *what, struct pn_error *err)
+		    const char *op, struct pn_error *err)
 {
 	unsigned long code = ERR_peek_last_error();
 	char why[160];
@@ -446,15 +460,15 @@ static int io_error(struct imap_tls *tls, int e, int saved_errno,
 		ERR_clear_error();
 		if (saved_errno)
 			return pn_error_errno(err, saved_errno, "TLS: %s: %s",
-					      tls->peer, what);
+					      tls->peer, op);
 		return pn_error_set(err, PN_EIO, "TLS: %s closed the "
-				    "connection %s", tls->peer,
-				    strcmp(what, "handshake") ? "" :
-				    "during the handshake");
+				    "connection%s", tls->peer,
+				    strcmp(op, "handshake") ? "" :
+				    " during the handshake");
 	}
 	ossl_reason(why, sizeof(why));
-	return pn_error_set(err, PN_EIO, "TLS: %s with %s failed: %s%s", what,
-			    tls->peer, why, handshake_hint(code));
+	return pn_error_set(err, PN_EIO, "TLS: %s %s failed: %s%s",
+			    op_phrase(op), tls->peer, why, tls_hint(code));
 }
 
 static int want(int e)

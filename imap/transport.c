@@ -202,11 +202,15 @@ int imap_transport_tcp(const char *host, uint16_t port, unsigned timeout_ms,
 	socklen_t sslen = sizeof(ss);
 	char portstr[8];
 	struct imap_transport *t = transport_alloc(err);
-	double t0 = now_ms();
+	double t0;
 
 	*out = NULL;
 	if (!t)
 		return -1;
+	if (!host || !*host) {
+		free(t);
+		return pn_error_set(err, PN_EINVAL, "no host to connect to");
+	}
 	set_peer(t, host, port);
 	snprintf(portstr, sizeof(portstr), "%u", port);
 	int rc = resolve(host, portstr, &list);
@@ -218,6 +222,7 @@ int imap_transport_tcp(const char *host, uint16_t port, unsigned timeout_ms,
 		free(t);
 		return -1;
 	}
+	t0 = now_ms();	/* the connect alone; resolving is the resolver's */
 	rc = connect_any(t, list, timeout_ms ? timeout_ms : DEFAULT_CONNECT_MS,
 			 err);
 	freeaddrinfo(list);

@@ -390,6 +390,38 @@ static void test_client_cert(void **state)
 	(void)state;
 }
 
+/* TLS 1.3 tells a missing client certificate only after the handshake,
+ * on the first read. */
+static void test_client_cert_missing(void **state)
+{
+	uint16_t port;
+	char extra[600];
+	struct imap_settings s = settings(true);
+	struct imap_transport *t = NULL;
+	struct pn_error err;
+	char buf[16], want[200];
+	size_t got;
+	int rc;
+
+	snprintf(extra, sizeof(extra), "-Verify 1 -CAfile '%s' -tls1_3",
+		 cafile);
+	pid_t pid = s_server(&port, "server", extra);
+
+	if (tls_connect(port, "127.0.0.1", &s, &t, &err) < 0)
+		fail_msg("%s", err.msg);
+	rc = imap_transport_write(t, "x\n", 2, 5000, &err);
+	if (rc == 0)
+		rc = imap_transport_read(t, buf, sizeof(buf), 5000, &got, &err);
+	assert_int_equal(rc, -1);
+	snprintf(want, sizeof(want), "TLS: read from 127.0.0.1:%u failed: "
+		 "tlsv13 alert certificate required; the server wants a "
+		 "client certificate", port);
+	assert_string_equal(err.msg, want);
+	imap_transport_close(&t);
+	stop(pid);
+	(void)state;
+}
+
 static void test_bad_cafile(void **state)
 {
 	uint16_t port;
@@ -660,6 +692,7 @@ int main(void)
 		cmocka_unit_test(test_tls11_refused),
 		cmocka_unit_test(test_pending),
 		cmocka_unit_test(test_client_cert),
+		cmocka_unit_test(test_client_cert_missing),
 		cmocka_unit_test(test_bad_cafile),
 		cmocka_unit_test(test_plaintext_server),
 		cmocka_unit_test(test_starttls_discards_injection),
