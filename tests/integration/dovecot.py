@@ -396,6 +396,20 @@ def check_preauth(d, timeout=10.0):
     return first.decode(errors="replace")
 
 
+def _check_traversable(d):
+    """As root, Dovecot's auth and mail processes run as other users and
+    must reach d: every parent needs o+x (a mkdtemp() parent has 0700)."""
+    p = os.path.dirname(d)
+    while p and p != "/":
+        if not os.stat(p).st_mode & 0o001:
+            raise HarnessError("%s is not searchable by others (mode %o); "
+                               "Dovecot's unprivileged processes cannot "
+                               "reach %s: chmod o+x it or pick another "
+                               "directory" % (p, os.stat(p).st_mode & 0o777,
+                                              d))
+        p = os.path.dirname(p)
+
+
 def start(d, timeout=START_TIMEOUT):
     """Create d (must not hold a running instance) and start Dovecot.
     Returns the info dict, also written to d/info.json."""
@@ -407,6 +421,8 @@ def start(d, timeout=START_TIMEOUT):
                                % (d, pid))
     os.makedirs(d, exist_ok=True)
     os.chmod(d, 0o755)  # dovenull/dovecot traverse it when we are root
+    if os.getuid() == 0:
+        _check_traversable(d)
     if not os.access(DOVECOT, os.X_OK):
         raise HarnessError("%s not found (sh tools/deps.sh installs "
                            "dovecot-imapd)" % DOVECOT)
