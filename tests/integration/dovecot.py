@@ -398,10 +398,18 @@ def check_preauth(d, timeout=10.0):
 
 def _check_traversable(d):
     """As root, Dovecot's auth and mail processes run as other users and
-    must reach d: every parent needs o+x (a mkdtemp() parent has 0700)."""
+    must reach d: every parent needs o+x.  A mkdtemp() parent (0700, in
+    the temp dir) gets o+x added (search only, no listing); any other
+    directory is left alone and named in the error."""
+    import tempfile
+    tmp = os.path.realpath(tempfile.gettempdir())
     p = os.path.dirname(d)
     while p and p != "/":
-        if not os.stat(p).st_mode & 0o001:
+        st = os.stat(p)
+        if not st.st_mode & 0o001 and st.st_uid == os.getuid() and \
+                os.path.realpath(p).startswith(tmp + os.sep):
+            os.chmod(p, (st.st_mode & 0o7777) | 0o001)
+        elif not st.st_mode & 0o001:
             raise HarnessError("%s is not searchable by others (mode %o); "
                                "Dovecot's unprivileged processes cannot "
                                "reach %s: chmod o+x it or pick another "
