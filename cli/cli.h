@@ -37,6 +37,10 @@ int cli_mime_extract(int argc, char **argv);
 int cli_mime_compose(int argc, char **argv);
 int cli_mime_cat(int argc, char **argv);
 int cli_mime_write(int argc, char **argv);
+int cli_ls(int argc, char **argv);
+int cli_fetch(int argc, char **argv);
+int cli_append(int argc, char **argv);
+int cli_accounts(int argc, char **argv);
 
 /* ---- help and errors (help.c) ------------------------------------------ */
 
@@ -196,5 +200,122 @@ void cli_rows_free(struct cli_rows *rows);
 bool cli_part_is_leaf(const struct mime_part *part);
 /* Section for display: "" for the root becomes NULL. */
 const char *cli_section(const struct mime_part *part, char *buf, size_t sz);
+
+/* ---- accounts (config.c) ---------------------------------------------- */
+
+/* One [account NAME] section of the config file (see postern-config(5)).
+ * Strings are malloc'd and NULL when the key is absent. */
+struct cli_account {
+	char *name;
+	long line;		/* of the [account NAME] header */
+	char *host;
+	unsigned port;		/* 0: the TLS mode's default */
+	int tls;		/* enum imap_tls_mode; IMAP_TLS_DEFAULT if unset */
+	char *user;
+	char *auth;		/* lower case mechanism or "auto" */
+	char *password_command;	/* as written */
+	char **password_argv;	/* split, NULL-terminated */
+	bool netrc;
+	char *password;		/* only with a warning; see the man page */
+	char *cafile, *capath, *client_cert, *client_key;
+	char *tunnel;
+	char *mailbox;		/* default mailbox for fetch */
+	bool allow_plaintext;
+	bool compress;
+};
+
+struct cli_config {
+	char *path;
+	bool found;		/* false: no file (not an error) */
+	struct cli_account *acc;
+	size_t n;
+};
+
+/* $XDG_CONFIG_HOME/postern/config, else ~/.config/postern/config. */
+int cli_config_path(char *buf, size_t sz, struct pn_error *err) PN_WUR;
+/* Read and validate path.  A missing file gives found = false.  Errors
+ * are "PATH:LINE: what" ; warnings (group/world readable, a stored
+ * password) go to stderr prefixed with cmd. */
+int cli_config_load(const char *cmd, const char *path, struct cli_config *cfg,
+		    struct pn_error *err) PN_WUR;
+const struct cli_account *cli_config_find(const struct cli_config *cfg,
+					  const char *name);
+void cli_config_free(struct cli_config *cfg);
+
+/* Split s into words the way a shell would split a plain command line,
+ * without running one: blanks separate words, '...' is literal, "..."
+ * allows \\" and \\\\, a backslash outside quotes escapes the next
+ * character.  Nothing is expanded.  *argv_out is NULL-terminated; free
+ * with cli_argv_free. */
+int cli_split_words(const char *s, char ***argv_out, struct pn_error *err) PN_WUR;
+void cli_argv_free(char ***argv);
+
+/* Look host (and user, when not NULL) up in ~/.netrc ($NETRC overrides
+ * the path).  0 with *password_out malloc'd (and *login_out when the
+ * entry has one), or 0 with *password_out NULL when there is no entry;
+ * -1 on a read or syntax error. */
+int cli_netrc_lookup(const char *host, const char *user, char **login_out,
+		     char **password_out, struct pn_error *err) PN_WUR;
+
+/* ---- targets and connections (target.c) ------------------------------- */
+
+struct imap_conn;
+
+/* Options every IMAP command takes (long only). */
+enum cli_conn_optcode {
+	CLI_OPT_TUNNEL = 1000,
+	CLI_OPT_TLS,
+	CLI_OPT_CAFILE,
+	CLI_OPT_CAPATH,
+	CLI_OPT_INSECURE,
+	CLI_OPT_ALLOW_PLAINTEXT,
+	CLI_OPT_USER,
+	CLI_OPT_AUTH,
+	CLI_OPT_TRACE,
+	CLI_OPT_TIMEOUT,
+	CLI_OPT_NETRC,
+};
+
+#define CLI_CONN_LONGOPTS \
+	{ "tunnel", required_argument, NULL, CLI_OPT_TUNNEL }, \
+	{ "tls", required_argument, NULL, CLI_OPT_TLS }, \
+	{ "cafile", required_argument, NULL, CLI_OPT_CAFILE }, \
+	{ "capath", required_argument, NULL, CLI_OPT_CAPATH }, \
+	{ "insecure", no_argument, NULL, CLI_OPT_INSECURE }, \
+	{ "allow-plaintext", no_argument, NULL, CLI_OPT_ALLOW_PLAINTEXT }, \
+	{ "user", required_argument, NULL, CLI_OPT_USER }, \
+	{ "auth", required_argument, NULL, CLI_OPT_AUTH }, \
+	{ "trace", required_argument, NULL, CLI_OPT_TRACE }, \
+	{ "timeout", required_argument, NULL, CLI_OPT_TIMEOUT }, \
+	{ "netrc", no_argument, NULL, CLI_OPT_NETRC }
+
+struct cli_conn_opts {
+	const char *tunnel, *tls, *cafile, *capath, *user, *auth, *trace;
+	bool insecure, allow_plaintext, netrc;
+	unsigned timeout_s;	/* 0: the library's defaults */
+};
+
+/* Handle one getopt result c if it is a connection option: returns 1
+ * when handled, 0 when c is not one, CLI_USAGE (after printing) for a
+ * bad value. */
+int cli_conn_opt(const char *cmd, struct cli_conn_opts *o, int c,
+		 const char *arg);
+
+/* An open, logged-in connection and what the TARGET said besides. */
+struct cli_session {
+	struct imap_conn *conn;
+	char *mailbox;		/* URL path or account's mailbox, or NULL */
+	char *url_uid;		/* URL ;UID=, or NULL */
+	char *url_section;	/* URL ;SECTION=, or NULL */
+	int trace_fd;
+};
+
+/* Resolve target (NULL with --tunnel), connect and log in.  Prints the
+ * error itself (prefixed with cmd) and returns CLI_FAIL or CLI_USAGE;
+ * CLI_OK with *s filled. */
+int cli_session_open(const char *cmd, const struct cli_conn_opts *o,
+		     const char *target, struct cli_session *s);
+/* LOGOUT (errors ignored: the work is done), close, free. */
+void cli_session_close(struct cli_session *s);
 
 #endif

@@ -14,6 +14,27 @@ struct help_entry {
 	const char *text;
 };
 
+
+#define TARGET_HELP \
+	"TARGET is an account from the config file (postern-config(5)), an\n" \
+	"imap:// or imaps:// URL (imaps://user@host:993/INBOX), or left out\n" \
+	"when --tunnel CMD is given.\n" \
+	"\n" \
+	"Connection options (override the account and the URL):\n" \
+	"  --tunnel CMD          speak IMAP over CMD's stdin/stdout (sh -c CMD)\n" \
+	"  --tls MODE            implicit, starttls (required) or none\n" \
+	"  --cafile FILE         trust the CAs in FILE too\n" \
+	"  --capath DIR          trust the CAs in DIR too\n" \
+	"  --insecure            do not verify the certificate (says so loudly)\n" \
+	"  --allow-plaintext     let a password cross an unencrypted network\n" \
+	"  --user NAME           the login name\n" \
+	"  --auth MECH           auto, plain, login, cram-md5, xoauth2,\n" \
+	"                        oauthbearer or external\n" \
+	"  --netrc               take the password from ~/.netrc\n" \
+	"  --trace FILE          append the redacted wire conversation to FILE\n" \
+	"                        (also $POSTERN_TRACE)\n" \
+	"  --timeout SECONDS     connect and read timeout\n"
+
 static const struct help_entry help_texts[] = {
 	{ "postern",
 	  "usage: postern [--help | --version] COMMAND [ARGS...]\n"
@@ -22,6 +43,11 @@ static const struct help_entry help_texts[] = {
 	  "\n"
 	  "Commands:\n"
 	  "  mime     inspect, extract and compose MIME messages\n"
+	  "  ls       list the mailboxes of an IMAP account\n"
+	  "  fetch    list messages, or write headers, structure, raw messages\n"
+	  "           or parts (read-only)\n"
+	  "  append   upload messages to a mailbox\n"
+	  "  accounts check the config file and show its accounts\n"
 	  "  help     show the help of a command: postern help mime tree\n"
 	  "\n"
 	  "Options:\n"
@@ -29,11 +55,73 @@ static const struct help_entry help_texts[] = {
 	  "  -V, --version    show the version\n"
 	  "\n"
 	  "Exit status: 0 success, 1 failure, 2 usage error.\n"
-	  "See postern(1) and postern-mime(1).\n" },
+	  "See postern(1), postern-mime(1) and postern-config(5).\n" },
 	{ "postern help",
 	  "usage: postern help [COMMAND...]\n"
 	  "\n"
 	  "Show the help of a command, e.g. 'postern help mime extract'.\n" },
+	{ "postern ls",
+	  "usage: postern ls TARGET [--status] [--json] [CONNECTION OPTIONS]\n"
+	  "\n"
+	  "List the mailboxes, with their special use (\\Sent, \\Trash ...).\n"
+	  "\n"
+	  "  -s, --status  add MESSAGES, UNSEEN, UIDNEXT, UIDVALIDITY and SIZE\n"
+	  "                (SIZE only when the server offers STATUS=SIZE)\n"
+	  "  -j, --json    one JSON object per mailbox (JSON Lines)\n"
+	  "  -h, --help    show this help\n"
+	  "\n" TARGET_HELP },
+	{ "postern fetch",
+	  "usage: postern fetch TARGET MAILBOX [--uid SET | --search QUERY]\n"
+	  "         [--headers | --structure | --raw | --part SECTION [--encoded]]\n"
+	  "         [--json] [-o DIR] [CONNECTION OPTIONS]\n"
+	  "\n"
+	  "List messages (UID, flags, date, size, from, subject) or write them.\n"
+	  "The mailbox is opened read-only (EXAMINE); nothing is marked \\Seen.\n"
+	  "\n"
+	  "  -u, --uid SET        only these UIDs (1:10,15,20:*)\n"
+	  "  -s, --search QUERY   only what the IMAP SEARCH program QUERY finds\n"
+	  "                       (UNSEEN FROM alice SINCE 1-Nov-2026)\n"
+	  "  -H, --headers        print the header block of each message\n"
+	  "  -S, --structure      print the BODYSTRUCTURE part tree\n"
+	  "  -r, --raw            write the message exactly as the server has it\n"
+	  "  -p, --part SECTION   write part SECTION with its transfer encoding\n"
+	  "                       undone (BINARY); HEADER/TEXT/MIME sections as is\n"
+	  "  -e, --encoded        with --part: the part as stored, still encoded\n"
+	  "  -j, --json           JSON Lines (list and --structure)\n"
+	  "  -o, --output DIR     with --raw: DIR/UID.eml, with --part:\n"
+	  "                       DIR/UID-SECTION; never replaces a file\n"
+	  "  -h, --help           show this help\n"
+	  "\n"
+	  "Without -o, --raw and --part need exactly one matching message.\n"
+	  "MAILBOX may be left out when TARGET names one.\n"
+	  "\n" TARGET_HELP },
+	{ "postern append",
+	  "usage: postern append TARGET MAILBOX FILE... [--flags FLAGS]\n"
+	  "         [--date DATE] [CONNECTION OPTIONS]\n"
+	  "\n"
+	  "Upload each FILE ('-' for stdin) to MAILBOX and print its UID.\n"
+	  "This command writes to the server.\n"
+	  "\n"
+	  "  -f, --flags FLAGS  flags to set, space-separated ('\\Seen \\Flagged')\n"
+	  "  -d, --date DATE    the internal date: RFC 5322 (Wed, 25 Nov 2026\n"
+	  "                     16:21:03 +0000) or IMAP (25-Nov-2026 16:21:03 +0000)\n"
+	  "  -h, --help         show this help\n"
+	  "\n"
+	  "Every FILE is checked first: one that is not a message, or is over\n"
+	  "the server's APPENDLIMIT, means nothing is appended.  LF line\n"
+	  "endings are sent as CRLF.  Several files go in one MULTIAPPEND when\n"
+	  "the server offers it.\n"
+	  "\n" TARGET_HELP },
+	{ "postern accounts",
+	  "usage: postern accounts [--json]\n"
+	  "\n"
+	  "Check the config file and show each account: where it connects,\n"
+	  "the user, the mechanism and where the password comes from (for\n"
+	  "password_command, the exact words that will be run).  Nothing is\n"
+	  "connected to and nothing is run.\n"
+	  "\n"
+	  "  -j, --json  one JSON object per account\n"
+	  "  -h, --help  show this help\n" },
 	{ "postern mime",
 	  "usage: postern mime SUBCOMMAND [OPTIONS] ARGS...\n"
 	  "\n"

@@ -34,6 +34,14 @@ static int dispatch(int argc, char **argv)
 {
 	if (strcmp(argv[0], "mime") == 0)
 		return cli_mime(argc, argv);
+	if (strcmp(argv[0], "ls") == 0)
+		return cli_ls(argc, argv);
+	if (strcmp(argv[0], "fetch") == 0)
+		return cli_fetch(argc, argv);
+	if (strcmp(argv[0], "append") == 0)
+		return cli_append(argc, argv);
+	if (strcmp(argv[0], "accounts") == 0)
+		return cli_accounts(argc, argv);
 	if (strcmp(argv[0], "help") == 0)
 		return cmd_help(argc, argv);
 	return cli_usage("postern", "unknown command '%s'", argv[0]);

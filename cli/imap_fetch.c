@@ -1,0 +1,951 @@
+/* imap_fetch.c - `postern fetch TARGET MAILBOX ...`: list messages, or
+ * write their headers, structure, raw bytes or one part.
+ *
+ * The mailbox is opened with EXAMINE, and every body item is a .PEEK, so
+ * nothing here changes the mailbox (not even \Seen).  Bodies stream: a
+ * literal above the parser's inline limit goes through the connection's
+ * literal sink straight to stdout or to DIR/<uid>.eml, never whole in
+ * memory; the sink only knows the sequence number, so a first UID FETCH
+ * (UID) maps sequence numbers to UIDs.
+ */
+#include "cli.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "../imap/imap.h"
+#include "../lib/buf.h"
+#include "../lib/date.h"
+#include "../lib/safefile.h"
+#include "../lib/utf8.h"
+#include "../mime/mime.h"
+
+static const char CMD[] = "postern fetch";
+
+enum mode { M_LIST, M_HEADERS, M_STRUCTURE, M_RAW, M_PART };
+
+struct uidmap {
+	uint32_t *seq, *uid;
+	size_t n, cap;
+	bool nomem;
+};
+
+struct job {
+	enum mode mode;
+	bool json, tty, multi, encoded;
+	const char *section;	/* --part */
+	const char *dir;	/* -o */
+	int dirfd;
+	struct cli_json j;
+	struct uidmap map;
+	/* the output being written */
+	bool open;
+	uint32_t uid;
+	uint64_t bytes;
+	struct pn_atomic_file af;
+	bool discard;		/* a failed output: drain, write nothing */
+	int failures;
+	/* list mode, plain: rows gathered for alignment */
+	struct row *rows;
+	size_t nrows, cap;
+	bool nomem;
+};
+
+struct row {
+	uint32_t uid;
+	char *flags, *date, *from, *subject;
+	uint64_t size;
+};
+
+/* ---- sequence number -> UID ------------------------------------------ */
+
+static void on_uid(void *ctx, const struct imap_fetch *f)
+{
+	struct uidmap *m = ctx;
+	uint32_t *s, *u;
+
+	if (!(f->has & IMAP_FETCH_UID) || m->nomem)
+		return;
+	if (m->n == m->cap) {
+		m->cap = m->cap ? 2 * m->cap : 256;
+		s = realloc(m->seq, m->cap * sizeof(*s));
+		if (s)
+			m->seq = s;
+		u = realloc(m->uid, m->cap * sizeof(*u));
+		if (u)
+			m->uid = u;
+		if (!s || !u) {
+			m->nomem = true;
+			return;
+		}
+	}
+	m->seq[m->n] = f->seq;
+	m->uid[m->n++] = f->uid;
+}
+
+static uint32_t map_uid(const struct uidmap *m, uint32_t seq)
+{
+	size_t i;
+
+	/* Responses come in sequence order, so the answer is usually
+	 * near; a linear scan from the end keeps this simple. */
+	for (i = m->n; i-- > 0;) {
+		if (m->seq[i] == seq)
+			return m->uid[i];
+	}
+	return 0;
+}
+
+/* ---- outputs: stdout or DIR/<uid>.eml -------------------------------- */
+
+static void out_name(const struct job *jb, uint32_t uid, char *buf, size_t sz)
+{
+	if (jb->mode == M_PART)
+		snprintf(buf, sz, "%" PRIu32 "-%s", uid, jb->section);
+	else
+		snprintf(buf, sz, "%" PRIu32 ".eml", uid);
+}
+
+static void out_begin(struct job *jb, uint32_t uid)
+{
+	struct pn_error err;
+	char name[64];
+
+	jb->open = true;
+	jb->uid = uid;
+	jb->bytes = 0;
+	jb->discard = false;
+	if (!jb->dir) {
+		fflush(stdout);
+		if (jb->mode == M_HEADERS && jb->multi)
+			printf("==> UID %" PRIu32 " <==\n", uid);
+		return;
+	}
+	out_name(jb, uid, name, sizeof(name));
+	if (pn_atomic_open(&jb->af, jb->dirfd, name, false, &err) < 0) {
+		cli_error(CMD, "%s/%s: %s", jb->dir, name, err.msg);
+		jb->discard = true;
+		jb->failures++;
+	}
+}
+
+static void out_data(struct job *jb, const char *data, size_t len)
+{
+	jb->bytes += len;
+	if (jb->discard)
+		return;
+	if (!jb->dir) {
+		cli_put(stdout, jb->tty, data, len,
+			PN_SAN_KEEP_NEWLINE | PN_SAN_KEEP_TAB);
+		return;
+	}
+	if (pn_write_all(jb->af.fd, data, len) < 0) {
+		cli_error(CMD, "%s/%s: %s", jb->dir, jb->af.name, strerror(errno));
+		pn_atomic_abort(&jb->af);
+		jb->discard = true;
+		jb->failures++;
+	}
+}
+
+static void out_end(struct job *jb)
+{
+	struct pn_error err;
+
+	jb->open = false;
+	if (!jb->dir || jb->discard)
+		return;
+	if (pn_atomic_commit(&jb->af, &err) < 0) {
+		if (err.code == PN_EEXIST)
+			cli_error(CMD, "%s/%s exists; not overwritten", jb->dir,
+				  jb->af.name);
+		else
+			cli_error(CMD, "%s/%s: %s", jb->dir, jb->af.name, err.msg);
+		jb->failures++;
+	} else {
+		printf("wrote %s/%s (%" PRIu64 " bytes)\n", jb->dir, jb->af.name,
+		       jb->bytes);
+	}
+	pn_atomic_abort(&jb->af);
+}
+
+static int sink_begin(void *ctx, uint32_t number, const char *item,
+		      uint64_t size, bool binary)
+{
+	struct job *jb = ctx;
+
+	(void)item;
+	(void)size;
+	(void)binary;
+	out_begin(jb, map_uid(&jb->map, number));
+	return 0;
+}
+
+static int sink_data(void *ctx, const char *data, size_t len)
+{
+	struct job *jb = ctx;
+
+	if (jb->open)
+		out_data(jb, data, len);
+	return 0;
+}
+
+static int sink_end(void *ctx)
+{
+	struct job *jb = ctx;
+
+	if (jb->open)
+		out_end(jb);
+	return 0;
+}
+
+/* A body small enough to stay inline arrives with the FETCH itself. */
+static void on_body(struct job *jb, const struct imap_fetch *f)
+{
+	const struct imap_fetch_body *b;
+
+	if (f->nbodies == 0)
+		return;
+	b = &f->bodies[0];
+	if (b->streamed)
+		return;
+	out_begin(jb, f->uid);
+	if (b->data)
+		out_data(jb, b->data, b->len);
+	out_end(jb);
+}
+
+/* ---- list mode -------------------------------------------------------- */
+
+/* RFC 2047 words decoded; NULL in, NULL out. */
+static char *decoded(const char *raw)
+{
+	struct pn_buf b;
+
+	if (!raw)
+		return NULL;
+	pn_buf_init(&b, 0);
+	if (mime_decode_header(raw, strlen(raw), &b, NULL) < 0) {
+		pn_buf_free(&b);
+		return NULL;
+	}
+	return pn_buf_take(&b, NULL);
+}
+
+static bool is_addr(const struct imap_address *a)
+{
+	return a->mailbox && a->host;
+}
+
+/* "Name <local@host>", or the address alone; NULL when none. */
+static char *first_from(const struct imap_envelope *e)
+{
+	struct pn_buf b;
+	char *name;
+	size_t i;
+
+	for (i = 0; e && i < e->nfrom; i++) {
+		if (!is_addr(&e->from[i]))
+			continue;
+		pn_buf_init(&b, 0);
+		name = decoded(e->from[i].name);
+		if (name && name[0] &&
+		    pn_buf_printf(&b, "%s <%s@%s>", name, e->from[i].mailbox,
+				  e->from[i].host) < 0)
+			b.len = 0;
+		else if ((!name || !name[0]) &&
+			 pn_buf_printf(&b, "%s@%s", e->from[i].mailbox,
+				       e->from[i].host) < 0)
+			b.len = 0;
+		free(name);
+		return pn_buf_take(&b, NULL);
+	}
+	return NULL;
+}
+
+static void addr_str(struct cli_json *j, const struct imap_address *a)
+{
+	char buf[1024];
+
+	snprintf(buf, sizeof(buf), "%s@%s", a->mailbox, a->host);
+	cli_json_str(j, buf);
+}
+
+static void json_addrs(struct cli_json *j, const struct imap_address *a,
+		       size_t n)
+{
+	char *name;
+	size_t i;
+
+	cli_json_arr_begin(j);
+	for (i = 0; i < n; i++) {
+		if (!is_addr(&a[i]))
+			continue;
+		name = decoded(a[i].name);
+		cli_json_obj_begin(j);
+		cli_json_key(j, "name");
+		cli_json_str(j, name);
+		cli_json_key(j, "address");
+		addr_str(j, &a[i]);
+		cli_json_obj_end(j);
+		free(name);
+	}
+	cli_json_arr_end(j);
+}
+
+/* INTERNALDATE in its own zone: what the server recorded, no local-time
+ * surprise in scripts. */
+static void short_date(const struct imap_fetch *f, char *out, size_t sz)
+{
+	time_t t = f->internaldate + (time_t)f->internaldate_tz * 60;
+	struct tm tm;
+
+	if (!(f->has & IMAP_FETCH_INTERNALDATE) || !gmtime_r(&t, &tm)) {
+		snprintf(out, sz, "-");
+		return;
+	}
+	strftime(out, sz, "%Y-%m-%d %H:%M", &tm);
+}
+
+static char *join_flags(const struct imap_fetch *f)
+{
+	struct pn_buf b;
+	size_t i;
+
+	pn_buf_init(&b, 0);
+	for (i = 0; i < f->nflags; i++) {
+		if (pn_buf_printf(&b, "%s%s", i ? " " : "", f->flags[i]) < 0)
+			break;
+	}
+	return pn_buf_take(&b, NULL);
+}
+
+static void json_list(struct job *jb, const struct imap_fetch *f)
+{
+	const struct imap_envelope *e = f->envelope;
+	struct cli_json *j = &jb->j;
+	char idate[32], *subject;
+	size_t i;
+
+	cli_json_obj_begin(j);
+	cli_json_key(j, "uid");
+	cli_json_u64(j, f->uid);
+	cli_json_key(j, "flags");
+	cli_json_arr_begin(j);
+	for (i = 0; i < f->nflags; i++)
+		cli_json_str(j, f->flags[i]);
+	cli_json_arr_end(j);
+	pn_internaldate_format(f->internaldate, f->internaldate_tz, idate);
+	cli_json_key(j, "internaldate");
+	/* Without the quotes Time2Internaldate puts around it. */
+	cli_json_strn(j, idate + 1, strlen(idate) - 2);
+	cli_json_key(j, "size");
+	cli_json_u64(j, f->size);
+	cli_json_key(j, "date");
+	cli_json_str(j, e ? e->date : NULL);
+	cli_json_key(j, "from");
+	json_addrs(j, e ? e->from : NULL, e ? e->nfrom : 0);
+	cli_json_key(j, "to");
+	json_addrs(j, e ? e->to : NULL, e ? e->nto : 0);
+	subject = decoded(e ? e->subject : NULL);
+	cli_json_key(j, "subject");
+	cli_json_str(j, subject);
+	free(subject);
+	cli_json_key(j, "message_id");
+	cli_json_str(j, e ? e->message_id : NULL);
+	cli_json_obj_end(j);
+	cli_json_newline(j);
+}
+
+static void add_row(struct job *jb, const struct imap_fetch *f)
+{
+	struct row *r;
+	char date[32];
+
+	if (jb->nrows == jb->cap) {
+		jb->cap = jb->cap ? 2 * jb->cap : 256;
+		r = realloc(jb->rows, jb->cap * sizeof(*r));
+		if (!r) {
+			jb->nomem = true;
+			return;
+		}
+		jb->rows = r;
+	}
+	r = &jb->rows[jb->nrows++];
+	short_date(f, date, sizeof(date));
+	r->uid = f->uid;
+	r->size = f->size;
+	r->flags = join_flags(f);
+	r->date = strdup(date);
+	r->from = first_from(f->envelope);
+	r->subject = decoded(f->envelope ? f->envelope->subject : NULL);
+}
+
+static void free_rows(struct job *jb)
+{
+	size_t i;
+
+	for (i = 0; i < jb->nrows; i++) {
+		free(jb->rows[i].flags);
+		free(jb->rows[i].date);
+		free(jb->rows[i].from);
+		free(jb->rows[i].subject);
+	}
+	free(jb->rows);
+}
+
+static size_t field_w(const char *s)
+{
+	size_t w = 0;
+
+	for (; s && *s; s++)
+		w += ((unsigned char)*s & 0xc0) != 0x80;
+	return w;
+}
+
+static void put_padded(const char *s, size_t w, bool tty)
+{
+	size_t n = field_w(s);
+
+	cli_puts(stdout, tty, s ? s : "");
+	while (n++ < w)
+		putchar(' ');
+}
+
+#define FROM_MAX 30	/* wider senders are cut on a terminal only */
+
+/* The first max code points of s (a copy). */
+static char *cut(const char *s, size_t max)
+{
+	size_t i = 0, n = 0;
+
+	while (s[i] && n < max) {
+		i++;
+		while (((unsigned char)s[i] & 0xc0) == 0x80)
+			i++;
+		n++;
+	}
+	return strndup(s, i);
+}
+
+static void print_row(const struct row *r, size_t uw, size_t fw, size_t sw,
+		      size_t mw, bool tty)
+{
+	char *from = r->from ? cut(r->from, mw) : NULL;
+
+	printf("%*" PRIu32 "  ", (int)uw, r->uid);
+	put_padded(r->flags, fw, tty);
+	printf("  %-16s  %*" PRIu64 "  ", r->date ? r->date : "-", (int)sw,
+	       r->size);
+	put_padded(from, mw, tty);
+	fputs("  ", stdout);
+	cli_puts(stdout, tty, r->subject ? r->subject : "");
+	putchar('\n');
+	free(from);
+}
+
+static void print_rows(const struct job *jb)
+{
+	size_t i, fw = 5, uw = 3, sw = 4, mw = 4;
+	char num[32];
+
+	for (i = 0; i < jb->nrows; i++) {
+		const struct row *r = &jb->rows[i];
+
+		fw = field_w(r->flags) > fw ? field_w(r->flags) : fw;
+		mw = field_w(r->from) > mw ? field_w(r->from) : mw;
+		uw = (size_t)snprintf(num, sizeof(num), "%" PRIu32, r->uid) > uw ?
+			strlen(num) : uw;
+		sw = (size_t)snprintf(num, sizeof(num), "%" PRIu64, r->size) > sw ?
+			strlen(num) : sw;
+	}
+	if (jb->tty && mw > FROM_MAX)
+		mw = FROM_MAX;
+	printf("%*s  %-*s  %-16s  %*s  %-*s  %s\n", (int)uw, "UID", (int)fw,
+	       "FLAGS", "DATE", (int)sw, "SIZE", (int)mw, "FROM", "SUBJECT");
+	for (i = 0; i < jb->nrows; i++)
+		print_row(&jb->rows[i], uw, fw, sw, mw, jb->tty);
+}
+
+/* ---- structure mode ---------------------------------------------------- */
+
+static bool body_is(const struct imap_body *b, const char *type)
+{
+	return b->type && strcasecmp(b->type, type) == 0;
+}
+
+static bool body_is_message(const struct imap_body *b)
+{
+	return body_is(b, "message") && b->subtype && b->nparts == 1 &&
+	       (strcasecmp(b->subtype, "rfc822") == 0 ||
+		strcasecmp(b->subtype, "global") == 0);
+}
+
+static const char *param(const struct imap_body_param *p, size_t n,
+			 const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		if (p[i].name && strcasecmp(p[i].name, name) == 0)
+			return p[i].value;
+	}
+	return NULL;
+}
+
+static const char *body_filename(const struct imap_body *b)
+{
+	const char *f = param(b->disp_params, b->ndisp_params, "filename");
+
+	return f ? f : param(b->params, b->nparams, "name");
+}
+
+static void sub_section(const char *sec, size_t i, char *out, size_t sz)
+{
+	int n;
+
+	if (sec[0])
+		n = snprintf(out, sz, "%s.%zu", sec, i + 1);
+	else
+		n = snprintf(out, sz, "%zu", i + 1);
+	/* BODYSTRUCTURE depth is limited by the parser far below this. */
+	if (n < 0 || (size_t)n >= sz)
+		snprintf(out, sz, "?");
+}
+
+#define SECTION_MAX 256
+
+/* Lower case, as postern mime tree prints types (servers vary). */
+static void type_name(const struct imap_body *b, char *out, size_t sz)
+{
+	size_t i;
+
+	snprintf(out, sz, "%s/%s", b->type ? b->type : "?",
+		 b->subtype ? b->subtype : "?");
+	for (i = 0; out[i]; i++) {
+		if (out[i] >= 'A' && out[i] <= 'Z')
+			out[i] = (char)(out[i] - 'A' + 'a');
+	}
+}
+
+static void plain_part(const struct imap_body *b, const char *sec,
+		       unsigned depth, bool tty)
+{
+	char type[200], *fn = decoded(body_filename(b));
+	const char *cs = param(b->params, b->nparams, "charset");
+
+	type_name(b, type, sizeof(type));
+	printf("  %*s%-*s  ", (int)(2 * depth), "", (int)(12 - 2 * (depth < 6 ? depth : 6)),
+	       sec[0] ? sec : "-");
+	cli_puts(stdout, tty, type);
+	if (body_is(b, "multipart"))
+		fputs("  -", stdout);
+	else
+		printf("  %" PRIu64, b->size);
+	if (cs) {
+		fputs("  ", stdout);
+		cli_puts(stdout, tty, cs);
+	}
+	if (b->disposition) {
+		fputs("  ", stdout);
+		cli_puts(stdout, tty, b->disposition);
+	}
+	if (fn) {
+		fputs("  ", stdout);
+		cli_puts(stdout, tty, fn);
+	}
+	putchar('\n');
+	free(fn);
+}
+
+static void json_part_fields(struct cli_json *j, const struct imap_body *b,
+			     const char *sec)
+{
+	char type[200], *fn = decoded(body_filename(b));
+
+	type_name(b, type, sizeof(type));
+	cli_json_key(j, "section");
+	cli_json_str(j, sec);
+	cli_json_key(j, "type");
+	cli_json_str(j, type);
+	cli_json_key(j, "size");
+	if (body_is(b, "multipart"))
+		cli_json_null(j);
+	else
+		cli_json_u64(j, b->size);
+	cli_json_key(j, "charset");
+	cli_json_str(j, param(b->params, b->nparams, "charset"));
+	cli_json_key(j, "encoding");
+	cli_json_str(j, b->encoding);
+	cli_json_key(j, "disposition");
+	cli_json_str(j, b->disposition);
+	cli_json_key(j, "filename");
+	cli_json_str(j, fn);
+	cli_json_key(j, "id");
+	cli_json_str(j, b->id);
+	free(fn);
+}
+
+/* One part and what is under it, in IMAP numbering: the body of a nested
+ * message is "N.1" unless it is a multipart, whose children are "N.1",
+ * "N.2" (RFC 3501 6.4.5). */
+static void walk(struct job *jb, const struct imap_body *b, const char *sec,
+		 unsigned depth)
+{
+	char sub[SECTION_MAX], leaf_sec[SECTION_MAX];
+	bool multi = body_is(b, "multipart"), msg = body_is_message(b);
+	size_t i;
+
+	snprintf(leaf_sec, sizeof(leaf_sec), "%s", !sec[0] && !multi ? "1" : sec);
+	if (jb->json) {
+		cli_json_obj_begin(&jb->j);
+		json_part_fields(&jb->j, b, leaf_sec);
+		cli_json_key(&jb->j, "parts");
+		cli_json_arr_begin(&jb->j);
+	} else {
+		plain_part(b, leaf_sec, depth, jb->tty);
+	}
+	if (msg && body_is(&b->parts[0], "multipart")) {
+		walk(jb, &b->parts[0], leaf_sec, depth + 1);
+	} else if (msg) {
+		sub_section(leaf_sec, 0, sub, sizeof(sub));
+		walk(jb, &b->parts[0], sub, depth + 1);
+	}
+	for (i = 0; multi && i < b->nparts; i++) {
+		sub_section(sec, i, sub, sizeof(sub));
+		walk(jb, &b->parts[i], sub, depth + 1);
+	}
+	if (jb->json) {
+		cli_json_arr_end(&jb->j);
+		cli_json_obj_end(&jb->j);
+	}
+}
+
+static void show_structure(struct job *jb, const struct imap_fetch *f)
+{
+	if (!f->body)
+		return;
+	if (jb->json) {
+		cli_json_obj_begin(&jb->j);
+		cli_json_key(&jb->j, "uid");
+		cli_json_u64(&jb->j, f->uid);
+		cli_json_key(&jb->j, "structure");
+		walk(jb, f->body, "", 0);
+		cli_json_obj_end(&jb->j);
+		cli_json_newline(&jb->j);
+		return;
+	}
+	printf("UID %" PRIu32 "\n", f->uid);
+	walk(jb, f->body, "", 0);
+}
+
+static void on_fetch(void *ctx, const struct imap_fetch *f)
+{
+	struct job *jb = ctx;
+
+	/* Unsolicited FETCHes (a flag change by another client) lack UID or
+	 * the items we asked for; they are not ours to print. */
+	if (!(f->has & IMAP_FETCH_UID))
+		return;
+	switch (jb->mode) {
+	case M_LIST:
+		if (!(f->has & IMAP_FETCH_ENVELOPE))
+			return;
+		if (jb->json)
+			json_list(jb, f);
+		else
+			add_row(jb, f);
+		return;
+	case M_STRUCTURE:
+		show_structure(jb, f);
+		return;
+	default:
+		on_body(jb, f);
+	}
+}
+
+/* ---- the run ------------------------------------------------------------ */
+
+struct req {
+	const char *mailbox;
+	const char *uids;	/* --uid SET (or the URL's ;UID=) */
+	const char *search;
+};
+
+static bool section_numeric(const char *s)
+{
+	for (; *s; s++) {
+		if (!((*s >= '0' && *s <= '9') || *s == '.'))
+			return false;
+	}
+	return true;
+}
+
+static int items_for(const struct job *jb, const struct imap_caps *caps,
+		     char *out, size_t sz, struct pn_error *err)
+{
+	switch (jb->mode) {
+	case M_LIST:
+		snprintf(out, sz, "(UID FLAGS INTERNALDATE RFC822.SIZE ENVELOPE)");
+		return 0;
+	case M_HEADERS:
+		snprintf(out, sz, "(UID BODY.PEEK[HEADER])");
+		return 0;
+	case M_STRUCTURE:
+		snprintf(out, sz, "(UID BODYSTRUCTURE)");
+		return 0;
+	case M_RAW:
+		snprintf(out, sz, "(UID BODY.PEEK[])");
+		return 0;
+	case M_PART:
+		break;
+	}
+	/* BINARY (RFC 3516) has the server undo the transfer encoding; it
+	 * takes part numbers only, so HEADER/TEXT/MIME sections are sent as
+	 * BODY and come as stored. */
+	if (jb->encoded || !section_numeric(jb->section)) {
+		snprintf(out, sz, "(UID BODY.PEEK[%s])", jb->section);
+		return 0;
+	}
+	if (!imap_caps_has(caps, "BINARY"))
+		return pn_error_set(err, PN_EUNSUPPORTED,
+				    "the server does not offer BINARY, so it cannot decode part %s; --encoded writes it as stored",
+				    jb->section);
+	snprintf(out, sz, "(UID BINARY.PEEK[%s])", jb->section);
+	return 0;
+}
+
+/* The UIDs asked for, as a set: the search's answer, --uid, or 1:*. */
+static int resolve_set(struct imap_conn *c, const struct req *rq,
+		       struct imap_seqset *set, struct pn_error *err)
+{
+	struct imap_search_result sr;
+	int rc;
+
+	if (rq->uids)
+		return imap_seqset_parse(set, rq->uids, strlen(rq->uids), err);
+	if (!rq->search)
+		return imap_seqset_add(set, 1, IMAP_SEQ_STAR) < 0 ?
+			pn_error_set(err, PN_ENOMEM, "out of memory") : 0;
+	memset(&sr, 0, sizeof(sr));
+	rc = imap_search(c, true, NULL, rq->search, NULL, &sr, err);
+	if (rc == 0) {
+		imap_seqset_free(set);
+		*set = sr.set;
+		memset(&sr.set, 0, sizeof(sr.set));
+	}
+	imap_seqset_free(&sr.set);
+	return rc;
+}
+
+static int open_dir(struct job *jb, struct pn_error *err)
+{
+	if (!jb->dir)
+		return 0;
+	if (mkdir(jb->dir, 0700) < 0 && errno != EEXIST)
+		return pn_error_errno(err, errno, "%s", jb->dir);
+	jb->dirfd = open(jb->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (jb->dirfd < 0)
+		return pn_error_errno(err, errno, "%s", jb->dir);
+	return 0;
+}
+
+/* Streamed outputs need sequence -> UID first; stdout takes one only. */
+static int map_uids(struct imap_conn *c, struct job *jb,
+		    const struct imap_seqset *set, struct pn_error *err)
+{
+	if (imap_fetch(c, true, set, "(UID)", NULL, on_uid, &jb->map, err) < 0)
+		return -1;
+	if (jb->map.nomem)
+		return pn_error_set(err, PN_ENOMEM, "out of memory");
+	jb->multi = jb->map.n > 1;
+	if (jb->map.n == 0 && jb->mode != M_HEADERS)
+		return pn_error_set(err, PN_ENOTFOUND, "no message matches");
+	if (jb->multi && !jb->dir && jb->mode != M_HEADERS)
+		return pn_error_set(err, PN_EINVAL, "%zu messages match; stdout takes one (-o DIR writes each to DIR/<uid>%s)",
+				    jb->map.n, jb->mode == M_PART ? "-SECTION" : ".eml");
+	return 0;
+}
+
+static int fetch_all(struct imap_conn *c, struct job *jb, const struct req *rq,
+		     struct pn_error *err)
+{
+	struct imap_literal_sink sink = { jb, sink_begin, sink_data, sink_end };
+	struct imap_mailbox_info mi;
+	struct imap_seqset set = { 0 };
+	char items[SECTION_MAX + 64];
+	int rc;
+
+	memset(&mi, 0, sizeof(mi));
+	if (imap_select(c, rq->mailbox, true, NULL, false, &mi, err) < 0)
+		return -1;
+	imap_mailbox_info_free(&mi);
+	rc = items_for(jb, imap_conn_caps(c), items, sizeof(items), err);
+	if (rc == 0)
+		rc = resolve_set(c, rq, &set, err);
+	if (rc == 0 && set.n == 0 && jb->mode != M_LIST && jb->mode != M_STRUCTURE)
+		rc = pn_error_set(err, PN_ENOTFOUND, "no message matches");
+	if (rc == 0 && set.n > 0 && jb->mode >= M_HEADERS && jb->mode != M_STRUCTURE)
+		rc = map_uids(c, jb, &set, err);
+	if (rc == 0 && set.n > 0) {
+		imap_conn_set_literal_sink(c, &sink);
+		rc = imap_fetch(c, true, &set, items, NULL, on_fetch, jb, err);
+		imap_conn_set_literal_sink(c, NULL);
+	}
+	imap_seqset_free(&set);
+	return rc;
+}
+
+static int run(const struct cli_conn_opts *o, const char *target,
+	       const char *mailbox, struct job *jb, struct req *rq)
+{
+	struct cli_session s;
+	struct pn_error err;
+	int rc;
+
+	rc = cli_session_open(CMD, o, target, &s);
+	if (rc != CLI_OK)
+		return rc;
+	rq->mailbox = mailbox ? mailbox : s.mailbox;
+	if (!rq->uids && !rq->search)
+		rq->uids = s.url_uid;
+	pn_error_clear(&err);
+	if (!rq->mailbox)
+		rc = pn_error_set(&err, PN_EINVAL, "missing MAILBOX (the target names none)");
+	else
+		rc = open_dir(jb, &err);
+	if (rc == 0)
+		rc = fetch_all(s.conn, jb, rq, &err);
+	if (rc < 0)
+		cli_error(CMD, "%s%s%s", rq->mailbox ? rq->mailbox : "",
+			  rq->mailbox ? ": " : "", err.msg);
+	cli_session_close(&s);
+	if (rc == 0 && jb->mode == M_LIST && !jb->json && jb->nrows)
+		print_rows(jb);
+	if (rc == 0 && jb->nomem)
+		cli_error(CMD, "out of memory");
+	return rc < 0 || jb->failures || jb->nomem ? CLI_FAIL : CLI_OK;
+}
+
+static int set_mode(struct job *jb, enum mode m, const char *opt)
+{
+	if (jb->mode != M_LIST && jb->mode != m)
+		return cli_usage(CMD, "%s cannot be combined with another of --headers, --structure, --raw, --part",
+				 opt);
+	jb->mode = m;
+	return 0;
+}
+
+static int check_combination(const struct job *jb, const struct req *rq)
+{
+	if (rq->uids && rq->search)
+		return cli_usage(CMD, "--uid and --search exclude each other");
+	if (jb->dir && jb->mode != M_RAW && jb->mode != M_PART)
+		return cli_usage(CMD, "-o DIR goes with --raw or --part");
+	if (jb->json && jb->mode != M_LIST && jb->mode != M_STRUCTURE)
+		return cli_usage(CMD, "--json goes with the list or --structure");
+	if (jb->encoded && jb->mode != M_PART)
+		return cli_usage(CMD, "--encoded goes with --part");
+	if (jb->section && (!jb->section[0] || strlen(jb->section) > 128 ||
+			    strpbrk(jb->section, " ()[]<>\"\\\r\n")))
+		return cli_usage(CMD, "bad section '%s'", jb->section);
+	return 0;
+}
+
+static int check_uids(const char *arg)
+{
+	struct imap_seqset set = { 0 };
+	struct pn_error err;
+	int rc = imap_seqset_parse(&set, arg, strlen(arg), &err);
+
+	imap_seqset_free(&set);
+	if (rc < 0)
+		return cli_usage(CMD, "--uid: %s", err.msg);
+	return 0;
+}
+
+static int operands(const struct cli_conn_opts *o, struct job *jb,
+		    struct req *rq, int argc, char **argv)
+{
+	int need = o->tunnel ? 0 : 1;
+	const char *target = o->tunnel ? NULL : argv[optind];
+
+	if (argc - optind < need)
+		return cli_usage(CMD, "missing TARGET (an account, an imap:// or imaps:// URL, or --tunnel CMD)");
+	if (argc - optind > need + 1)
+		return cli_usage(CMD, "unexpected argument '%s'",
+				 argv[optind + need + 1]);
+	return run(o, target, argc - optind > need ? argv[optind + need] : NULL,
+		   jb, rq);
+}
+
+int cli_fetch(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "uid", required_argument, NULL, 'u' },
+		{ "search", required_argument, NULL, 's' },
+		{ "headers", no_argument, NULL, 'H' },
+		{ "structure", no_argument, NULL, 'S' },
+		{ "raw", no_argument, NULL, 'r' },
+		{ "part", required_argument, NULL, 'p' },
+		{ "encoded", no_argument, NULL, 'e' },
+		{ "json", no_argument, NULL, 'j' },
+		{ "output", required_argument, NULL, 'o' },
+		{ "help", no_argument, NULL, 'h' },
+		CLI_CONN_LONGOPTS,
+		{ NULL, 0, NULL, 0 },
+	};
+	struct cli_conn_opts o = { 0 };
+	struct job jb;
+	struct req rq = { 0 };
+	int c, r;
+
+	memset(&jb, 0, sizeof(jb));
+	jb.dirfd = -1;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, ":u:s:HSrp:ejo:h", opts, NULL)) != -1) {
+		if ((r = cli_conn_opt(CMD, &o, c, optarg)) != 0) {
+			if (r != 1)
+				return r;
+			continue;
+		}
+		r = 0;
+		switch (c) {
+		case 'u': rq.uids = optarg; r = check_uids(optarg); break;
+		case 's': rq.search = optarg; break;
+		case 'H': r = set_mode(&jb, M_HEADERS, "--headers"); break;
+		case 'S': r = set_mode(&jb, M_STRUCTURE, "--structure"); break;
+		case 'r': r = set_mode(&jb, M_RAW, "--raw"); break;
+		case 'p':
+			r = set_mode(&jb, M_PART, "--part");
+			jb.section = optarg;
+			break;
+		case 'e': jb.encoded = true; break;
+		case 'j': jb.json = true; break;
+		case 'o': jb.dir = optarg; break;
+		case 'h':
+			cli_help(CMD, stdout);
+			return CLI_OK;
+		default:
+			return cli_getopt_error(CMD, c, argv, opts);
+		}
+		if (r)
+			return r;
+	}
+	if ((r = check_combination(&jb, &rq)) != 0)
+		return r;
+	jb.tty = isatty(STDOUT_FILENO);
+	cli_json_init(&jb.j, stdout);
+	r = operands(&o, &jb, &rq, argc, argv);
+	free_rows(&jb);
+	free(jb.map.seq);
+	free(jb.map.uid);
+	if (jb.dirfd >= 0)
+		close(jb.dirfd);
+	return r == CLI_OK ? cli_finish_stdout(CMD, r) : r;
+}

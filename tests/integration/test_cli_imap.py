@@ -1,0 +1,519 @@
+#!/usr/bin/env python3
+"""`postern ls`, `fetch` and `append` against a real Dovecot (TAP).
+
+The harness (dovecot.py) starts Dovecot on 127.0.0.1 in a temporary
+directory; it is stopped in a finally.  Every byte-level claim is checked
+against Python's imaplib on the same server: what postern appends, imaplib
+fetches byte-identical, and what imaplib appends, `postern fetch --raw`
+writes byte-identical.  The binary is $POSTERN (default ./build/postern).
+When the harness cannot start, every test fails saying why.
+"""
+
+import base64
+import imaplib
+import json
+import os
+import re
+import shutil
+import ssl
+import subprocess
+import sys
+import tempfile
+import time
+import traceback
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+REPO = os.path.dirname(os.path.dirname(HERE))
+sys.path.insert(0, HERE)
+POSTERN = os.path.abspath(os.environ.get("POSTERN") or os.path.join(REPO, "build", "postern"))
+
+results = []
+CTX = {}
+
+
+class Fail(Exception):
+    pass
+
+
+def check(cond, what):
+    if not cond:
+        raise Fail(what)
+
+
+def eq(got, want, what=""):
+    if got != want:
+        raise Fail("%s: got %r, want %r" % (what, got, want))
+
+
+def test(fn):
+    results.append(fn)
+    return fn
+
+
+# ---- helpers -----------------------------------------------------------------
+
+def run(args, stdin=None, timeout=120):
+    p = subprocess.run([POSTERN] + args, input=stdin, env=CTX["env"],
+                       stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                       timeout=timeout, start_new_session=True)
+    return p.returncode, p.stdout, p.stderr.decode("utf-8", "replace")
+
+
+def ok(args, stdin=None):
+    rc, out, err = run(args, stdin)
+    if rc != 0:
+        raise Fail("postern %s: exit %d: %s" % (" ".join(args), rc, err.strip()))
+    return out
+
+
+def imap():
+    """An imaplib connection as alice over implicit TLS."""
+    info = CTX["info"]
+    ctx = ssl.create_default_context(cafile=info["ca"])
+    c = imaplib.IMAP4_SSL(info["host"], info["imaps_port"], ssl_context=ctx)
+    c.login("alice", info["users"]["alice"])
+    return c
+
+
+def mutf7(name):
+    """RFC 3501 5.1.3 modified UTF-7 (for imaplib, which does not)."""
+    out, run_ = [], []
+
+    def flush():
+        if run_:
+            b = "".join(run_).encode("utf-16-be")
+            out.append("&" + base64.b64encode(b).decode().rstrip("=").replace("/", ",") + "-")
+            run_.clear()
+    for ch in name:
+        if 0x20 <= ord(ch) <= 0x7e:
+            flush()
+            out.append("&-" if ch == "&" else ch)
+        else:
+            run_.append(ch)
+    flush()
+    return "".join(out)
+
+
+def imap_fetch_raw(mailbox, uid, item="BODY.PEEK[]"):
+    c = imap()
+    try:
+        c.select(mailbox, readonly=True)
+        typ, data = c.uid("FETCH", str(uid), "(%s)" % item)
+        check(typ == "OK", "imaplib FETCH %s" % typ)
+        for d in data:
+            if isinstance(d, tuple):
+                return d[1]
+        raise Fail("imaplib: no literal for UID %s: %r" % (uid, data))
+    finally:
+        c.logout()
+
+
+def imap_flags(mailbox, uid):
+    c = imap()
+    try:
+        c.select(mailbox, readonly=True)
+        typ, data = c.uid("FETCH", str(uid), "(FLAGS INTERNALDATE)")
+        return data[0].decode()
+    finally:
+        c.logout()
+
+
+def imap_append(mailbox, data, flags=None):
+    c = imap()
+    try:
+        typ, resp = c.append(mailbox, flags, None, data)
+        check(typ == "OK", "imaplib APPEND: %r" % resp)
+        m = re.search(rb"APPENDUID (\d+) (\d+)", resp[0])
+        return int(m.group(2))
+    finally:
+        c.logout()
+
+
+def imap_count(mailbox):
+    c = imap()
+    try:
+        typ, data = c.select(mailbox, readonly=True)
+        return int(data[0])
+    finally:
+        c.logout()
+
+
+def write(name, data):
+    path = os.path.join(CTX["tmp"], name)
+    with open(path, "wb") as f:
+        f.write(data)
+    return path
+
+
+APPENDED = re.compile(r"^(.*): appended as UID (\d+) \(UIDVALIDITY (\d+)\)$")
+
+
+def appended(out):
+    rows = []
+    for line in out.decode().splitlines():
+        m = APPENDED.match(line)
+        check(m, "append line %r" % line)
+        rows.append((m.group(1), int(m.group(2)), int(m.group(3))))
+    return rows
+
+
+def message(subject, body=b"hello\r\n", extra=b""):
+    return (b"From: Ann Example <ann@example.org>\r\nTo: bob@example.org\r\n"
+            b"Subject: " + subject + b"\r\nDate: Wed, 25 Nov 2026 16:21:03 +0000\r\n"
+            b"Message-ID: <" + subject.replace(b" ", b".") + b"@example.org>\r\n" +
+            extra + b"\r\n" + body)
+
+
+ATTACHMENT = bytes(range(256)) * 40
+
+
+def multipart(subject):
+    att = base64.encodebytes(ATTACHMENT).replace(b"\n", b"\r\n")
+    body = (b"--b1\r\nContent-Type: text/plain; charset=utf-8\r\n\r\nsee attached\r\n"
+            b"--b1\r\nContent-Type: application/octet-stream; name=\"data.bin\"\r\n"
+            b"Content-Disposition: attachment; filename=\"data.bin\"\r\n"
+            b"Content-Transfer-Encoding: base64\r\n\r\n" + att +
+            b"--b1--\r\n")
+    return message(subject, body,
+                   b"MIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=b1\r\n")
+
+
+# ---- ls ---------------------------------------------------------------------
+
+@test
+def ls_lists_special_use():
+    out = ok(["ls", "dv"]).decode()
+    lines = out.splitlines()
+    eq(lines[0], "INBOX", "INBOX first")
+    for box, use in (("Sent", "\\Sent"), ("Trash", "\\Trash"), ("Drafts", "\\Drafts")):
+        check(any(re.match(r"^%s +%s$" % (box, re.escape(use)), l) for l in lines),
+              "%s %s in %r" % (box, use, out))
+
+
+@test
+def ls_status_json_counts():
+    box = "Counted"
+    c = imap()
+    c.create(box)
+    c.logout()
+    for i in range(3):
+        imap_append(box, message(b"count %d" % i), "\\Seen" if i == 0 else None)
+    recs = [json.loads(l) for l in ok(["ls", "dv", "--status", "--json"]).splitlines()]
+    r = [x for x in recs if x["name"] == box]
+    eq(len(r), 1, "one record")
+    r = r[0]
+    eq((r["messages"], r["unseen"], r["uidnext"]), (3, 2, 4), "counters")
+    check(r["uidvalidity"] > 0, "uidvalidity")
+    check(r["size"] > 0, "size (STATUS=SIZE)")
+    for k in ("name", "raw_name", "delimiter", "attributes", "special_use"):
+        check(k in r, "key " + k)
+    out = ok(["ls", "dv", "--status"]).decode()
+    eq(out.splitlines()[0].split(), ["MAILBOX", "USE", "MESSAGES", "UNSEEN", "UIDNEXT",
+                                     "UIDVALIDITY", "SIZE"], "header")
+    row = [l for l in out.splitlines() if l.startswith(box + " ")][0].split()
+    eq(row[1:4], ["3", "2", "4"], "plain row")
+
+
+@test
+def ls_non_ascii_name():
+    name = "Entwürfe ☃"
+    c = imap()
+    typ, _ = c.create('"%s"' % mutf7(name))
+    c.logout()
+    eq(typ, "OK", "imaplib CREATE")
+    out = ok(["ls", "dv"]).decode("utf-8")
+    check(name in out.splitlines(), "decoded name in %r" % out)
+    recs = [json.loads(l) for l in ok(["ls", "dv", "--json"]).splitlines()]
+    r = [x for x in recs if x["name"] == name]
+    eq(len(r), 1, "json record")
+    eq(r[0]["raw_name"], mutf7(name), "raw name")
+
+
+# ---- append ---------------------------------------------------------------------
+
+@test
+def append_one_cross_checked():
+    data = message(b"single append", b"line one\r\nline two\r\n")
+    path = write("one.eml", data)
+    rows = appended(ok(["append", "dv", "INBOX", path]))
+    eq(len(rows), 1, "one line")
+    eq(rows[0][0], path, "label")
+    eq(imap_fetch_raw("INBOX", rows[0][1]), data, "imaplib sees the same bytes")
+
+
+@test
+def append_several():
+    datas = [message(b"multi %d" % i) for i in range(3)]
+    paths = [write("multi%d.eml" % i, d) for i, d in enumerate(datas)]
+    rows = appended(ok(["append", "dv", "INBOX"] + paths))
+    eq([r[0] for r in rows], paths, "labels in order")
+    uids = [r[1] for r in rows]
+    eq(uids, list(range(uids[0], uids[0] + 3)), "consecutive UIDs")
+    for d, u in zip(datas, uids):
+        eq(imap_fetch_raw("INBOX", u), d, "UID %d" % u)
+
+
+@test
+def append_stdin():
+    data = message(b"from stdin")
+    rows = appended(ok(["append", "dv", "INBOX", "-"], stdin=data))
+    eq(rows[0][0], "-", "label")
+    eq(imap_fetch_raw("INBOX", rows[0][1]), data, "bytes")
+
+
+@test
+def append_lf_file_converted():
+    data = message(b"lf endings", b"a\r\nb\r\n").replace(b"\r\n", b"\n")
+    rows = appended(ok(["append", "dv", "INBOX", write("lf.eml", data)]))
+    eq(imap_fetch_raw("INBOX", rows[0][1]), data.replace(b"\n", b"\r\n"), "CRLF on the server")
+
+
+@test
+def append_refuses_non_message():
+    before = imap_count("INBOX")
+    bad = write("notes.txt", b"just some notes\nnothing else\n")
+    good = write("good.eml", message(b"never sent"))
+    rc, out, err = run(["append", "dv", "INBOX", good, bad])
+    eq(rc, 1, "status")
+    eq(err, "postern append: %s: not a mail message (no header fields before the first "
+       "blank line)\npostern append: nothing appended\n" % bad, "error")
+    eq(imap_count("INBOX"), before, "nothing appended")
+
+
+@test
+def append_flags_and_date():
+    path = write("flagged.eml", message(b"flagged"))
+    rows = appended(ok(["append", "dv", "INBOX", path, "--flags", "\\Seen \\Flagged $Work",
+                        "--date", "Tue, 3 Mar 2026 10:20:30 +0100"]))
+    got = imap_flags("INBOX", rows[0][1])
+    for f in ("\\Seen", "\\Flagged", "$Work"):
+        check(f in got, "%s in %r" % (f, got))
+    # Maildir keeps the instant (as the file's mtime), not the zone.
+    when = imaplib.Internaldate2tuple(got.encode())
+    check(when is not None and time.mktime(when) == 1772529630, "date in %r" % got)
+
+
+@test
+def append_unknown_mailbox():
+    rc, out, err = run(["append", "dv", "NoSuchBox", write("x.eml", message(b"x"))])
+    eq(rc, 1, "status")
+    eq(len(err.splitlines()), 1, "one line: %r" % err)
+    check("NoSuchBox" in err or "TRYCREATE" in err, err)
+
+
+# ---- fetch ---------------------------------------------------------------------
+
+@test
+def fetch_raw_of_imaplib_append():
+    data = message(b"=?utf-8?q?imaplib_=C3=A9?=", b"8bit: \xc3\xa9\r\nbin \x01\x7f\r\n",
+                   b"X-Odd:  spaced\t tab \r\n")
+    uid = imap_append("INBOX", data)
+    eq(ok(["fetch", "dv", "INBOX", "--raw", "--uid", str(uid)]), data, "byte-identical")
+
+
+@test
+def fetch_list_and_json():
+    uid = imap_append("INBOX", message(b"=?utf-8?q?list_me_=E2=9C=93?="))
+    out = ok(["fetch", "dv", "INBOX", "--uid", str(uid)]).decode()
+    lines = out.splitlines()
+    eq(len(lines), 2, "header and one row: %r" % out)
+    eq(lines[0].split(), ["UID", "FLAGS", "DATE", "SIZE", "FROM", "SUBJECT"], "header")
+    check(lines[1].split()[0] == str(uid), "uid first")
+    check(lines[1].endswith("list me ✓"), "decoded subject: %r" % lines[1])
+    check("Ann Example <ann@example.org>" in lines[1], "from")
+    rec = json.loads(ok(["fetch", "dv", "INBOX", "--uid", str(uid), "--json"]))
+    eq(rec["uid"], uid, "uid")
+    eq(rec["subject"], "list me ✓", "subject")
+    eq(rec["from"], [{"name": "Ann Example", "address": "ann@example.org"}], "from")
+    eq(rec["size"], len(message(b"=?utf-8?q?list_me_=E2=9C=93?=")), "size")
+    check(re.match(r"^\d\d-[A-Z][a-z]{2}-\d{4} \d\d:\d\d:\d\d [+-]\d{4}$", rec["internaldate"]),
+          "internaldate %r" % rec["internaldate"])
+
+
+@test
+def fetch_is_read_only():
+    uid = imap_append("INBOX", message(b"stay unseen"))
+    ok(["fetch", "dv", "INBOX", "--raw", "--uid", str(uid)])
+    ok(["fetch", "dv", "INBOX", "--part", "1", "--uid", str(uid)])
+    check("\\Seen" not in imap_flags("INBOX", uid), "still unseen")
+
+
+@test
+def fetch_output_dir():
+    uids = [imap_append("INBOX", message(b"dir %d" % i)) for i in range(2)]
+    d = os.path.join(CTX["tmp"], "outdir")
+    sel = "%d,%d" % tuple(uids)
+    out = ok(["fetch", "dv", "INBOX", "--raw", "--uid", sel, "-o", d]).decode()
+    for u in uids:
+        p = os.path.join(d, "%d.eml" % u)
+        eq(open(p, "rb").read(), imap_fetch_raw("INBOX", u), p)
+        check("wrote %s (" % p in out, "report line for %s" % p)
+    rc, out, err = run(["fetch", "dv", "INBOX", "--raw", "--uid", sel, "-o", d])
+    eq(rc, 1, "second run status")
+    eq(err, "".join("postern fetch: %s/%d.eml exists; not overwritten\n" % (d, u) for u in uids),
+       "refusal")
+
+
+@test
+def fetch_raw_stdout_needs_one():
+    uids = [imap_append("INBOX", message(b"two %d" % i)) for i in range(2)]
+    rc, out, err = run(["fetch", "dv", "INBOX", "--raw", "--uid", "%d,%d" % tuple(uids)])
+    eq(rc, 1, "status")
+    eq(out, b"", "nothing written")
+    check("2 messages match; stdout takes one" in err, err)
+
+
+@test
+def fetch_part_and_structure():
+    uid = imap_append("INBOX", multipart(b"with attachment"))
+    eq(ok(["fetch", "dv", "INBOX", "--uid", str(uid), "--part", "2"]), ATTACHMENT, "decoded part")
+    enc = ok(["fetch", "dv", "INBOX", "--uid", str(uid), "--part", "2", "--encoded"])
+    eq(enc, imap_fetch_raw("INBOX", uid, "BODY.PEEK[2]"), "encoded part")
+    eq(ok(["fetch", "dv", "INBOX", "--uid", str(uid), "--part", "1"]), b"see attached", "text part (the CRLF before a boundary is the boundary's)")
+    out = ok(["fetch", "dv", "INBOX", "--uid", str(uid), "--structure"]).decode()
+    lines = out.splitlines()
+    eq(lines[0], "UID %d" % uid, "head")
+    check(re.search(r"^\s+-\s+multipart/mixed\b", lines[1]), lines[1])
+    check(re.search(r"^\s+1\s+text/plain\s+\d+\s+utf-8$", lines[2]), lines[2])
+    check(re.search(r"^\s+2\s+application/octet-stream\s+\d+\s+attachment\s+data\.bin$", lines[3]), lines[3])
+    rec = json.loads(ok(["fetch", "dv", "INBOX", "--uid", str(uid), "--structure", "--json"]))
+    parts = rec["structure"]["parts"]
+    eq([p["section"] for p in parts], ["1", "2"], "sections")
+    eq(parts[1]["filename"], "data.bin", "filename")
+    eq(parts[1]["encoding"].lower(), "base64", "encoding")
+    d = os.path.join(CTX["tmp"], "partdir")
+    ok(["fetch", "dv", "INBOX", "--uid", str(uid), "--part", "2", "-o", d])
+    eq(open(os.path.join(d, "%d-2" % uid), "rb").read(), ATTACHMENT, "part file")
+
+
+@test
+def fetch_search():
+    uid = imap_append("INBOX", message(b"needle-7731"))
+    out = ok(["fetch", "dv", "INBOX", "--search", "SUBJECT needle-7731", "--json"])
+    eq([json.loads(l)["uid"] for l in out.splitlines()], [uid], "found")
+    out = ok(["fetch", "dv", "INBOX", "--search", "SUBJECT no-such-thing-4242"])
+    eq(out, b"", "nothing found, nothing printed")
+
+
+@test
+def fetch_headers():
+    uid = imap_append("INBOX", message(b"headers only"))
+    eq(ok(["fetch", "dv", "INBOX", "--uid", str(uid), "--headers"]),
+       imap_fetch_raw("INBOX", uid, "BODY.PEEK[HEADER]"), "header block")
+
+
+@test
+def fetch_big_message_streams():
+    body = base64.encodebytes(os.urandom(6 * 1024 * 1024)).replace(b"\n", b"\r\n")
+    data = message(b"big", body)
+    path = write("big.eml", data)
+    rows = appended(ok(["append", "dv", "INBOX", path]))
+    eq(imap_fetch_raw("INBOX", rows[0][1]), data, "imaplib sees postern's append")
+    out = ok(["fetch", "dv", "INBOX", "--raw", "--uid", str(rows[0][1])])
+    eq(out, data, "postern fetches it back")
+
+
+@test
+def fetch_unknown_mailbox():
+    rc, out, err = run(["fetch", "dv", "NoSuchBox"])
+    eq(rc, 1, "status")
+    eq(len(err.splitlines()), 1, "one line: %r" % err)
+    check(err.startswith("postern fetch: NoSuchBox: "), err)
+
+
+# ---- targets ---------------------------------------------------------------------
+
+@test
+def target_implicit_tls_account_and_url():
+    out = ok(["ls", "dvs"]).decode()
+    check("INBOX" in out.splitlines(), "account over imaps")
+    info = CTX["info"]
+    url = "imaps://alice@127.0.0.1:%d/" % info["imaps_port"]
+    check("INBOX" in ok(["ls", url, "--cafile", info["ca"]]).decode().splitlines(), "URL")
+    uid = imap_append("INBOX", message(b"url mailbox"))
+    url = "imaps://alice@127.0.0.1:%d/INBOX/;UID=%d" % (info["imaps_port"], uid)
+    eq(ok(["fetch", url, "--raw", "--cafile", info["ca"]]), imap_fetch_raw("INBOX", uid),
+       "URL with mailbox and UID")
+
+
+@test
+def target_tunnel_preauth():
+    out = ok(["ls", "--tunnel", CTX["info"]["preauth_cmd"]]).decode()
+    check("INBOX" in out.splitlines(), "tunnel: %r" % out)
+
+
+@test
+def self_signed_refused():
+    info = CTX["info"]
+    # "localhost": no account matches, so no cafile is borrowed.
+    rc, out, err = run(["ls", "imaps://alice@localhost:%d/" % info["imaps_port"]])
+    eq(rc, 1, "status")
+    eq(len(err.splitlines()), 1, "one line: %r" % err)
+    check("certificate" in err, err)
+
+
+# ---- driver -----------------------------------------------------------------------
+
+def setup(tmp):
+    import dovecot  # noqa: E402 - the harness lives next to this file
+    info = dovecot.start(os.path.join(tmp, "dovecot"))
+    CTX["info"] = info
+    CTX["tmp"] = tmp
+    xdg = os.path.join(tmp, "xdg")
+    os.makedirs(os.path.join(xdg, "postern"))
+    cfg = os.path.join(xdg, "postern", "config")
+    pw = info["users"]["alice"]
+    with open(cfg, "w") as f:
+        f.write("[account dv]\nhost = %s\nport = %d\ntls = starttls\nuser = alice\n"
+                "password_command = echo %s\ncafile = %s\n\n"
+                "[account dvs]\nhost = %s\nport = %d\ntls = implicit\nuser = alice\n"
+                "password_command = echo %s\ncafile = %s\n"
+                % (info["host"], info["imap_port"], pw, info["ca"],
+                   info["host"], info["imaps_port"], pw, info["ca"]))
+    os.chmod(cfg, 0o600)
+    env = dict(os.environ)
+    env["XDG_CONFIG_HOME"] = xdg
+    env["HOME"] = tmp
+    env.pop("POSTERN_TRACE", None)
+    CTX["env"] = env
+    return dovecot
+
+
+def main():
+    tmp = tempfile.mkdtemp(prefix="postern-cli-imap-")
+    os.chmod(tmp, 0o755)
+    print("1..%d" % len(results))
+    harness, why = None, None
+    if not os.access(POSTERN, os.X_OK):
+        why = "postern binary not found at %s (set $POSTERN)" % POSTERN
+    else:
+        try:
+            harness = setup(tmp)
+        except Exception as e:  # noqa: BLE001 - any harness failure fails every test
+            why = "cannot start Dovecot: %s" % e
+    failed = 0
+    try:
+        for i, fn in enumerate(results, 1):
+            if why:
+                failed += 1
+                print("not ok %d - %s # %s" % (i, fn.__name__, why))
+                continue
+            try:
+                fn()
+                print("ok %d - %s" % (i, fn.__name__))
+            except Exception as e:  # noqa: BLE001
+                failed += 1
+                print("not ok %d - %s" % (i, fn.__name__))
+                text = str(e) if isinstance(e, Fail) else traceback.format_exc()
+                for line in text.splitlines():
+                    print("# " + line)
+            sys.stdout.flush()
+    finally:
+        if harness:
+            harness.stop(os.path.join(tmp, "dovecot"))
+        shutil.rmtree(tmp, ignore_errors=True)
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
