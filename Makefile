@@ -26,25 +26,30 @@ LIBS_CLI = -lcrypto
 LIB_SRC  = $(wildcard lib/*.c)
 MIME_SRC = $(wildcard mime/*.c)
 IMAP_SRC = $(wildcard imap/*.c)
+MAILDIR_SRC = $(wildcard maildir/*.c)
 CLI_SRC  = $(wildcard cli/*.c)
 
 obj = $(patsubst %.c,$(BUILD)/%.o,$(1))
 LIB_OBJ  = $(call obj,$(LIB_SRC))
 MIME_OBJ = $(call obj,$(MIME_SRC))
 IMAP_OBJ = $(call obj,$(IMAP_SRC))
+MAILDIR_OBJ = $(call obj,$(MAILDIR_SRC))
 CLI_OBJ  = $(call obj,$(CLI_SRC))
 
 # One test binary per source file, linking only its module and lib/.
 TEST_LIB_SRC  = $(wildcard tests/lib/test_*.c)
 TEST_MIME_SRC = $(wildcard tests/mime/test_*.c)
 TEST_IMAP_SRC = $(wildcard tests/imap/test_*.c)
+TEST_MAILDIR_SRC = $(wildcard tests/maildir/test_*.c)
 # Integration tests talk to a real Dovecot the harness starts on 127.0.0.1.
 TEST_INT_SRC  = $(wildcard tests/integration/test_*.c)
 TEST_LIB_BIN  = $(patsubst %.c,$(BUILD)/%,$(TEST_LIB_SRC))
 TEST_MIME_BIN = $(patsubst %.c,$(BUILD)/%,$(TEST_MIME_SRC))
 TEST_IMAP_BIN = $(patsubst %.c,$(BUILD)/%,$(TEST_IMAP_SRC))
+TEST_MAILDIR_BIN = $(patsubst %.c,$(BUILD)/%,$(TEST_MAILDIR_SRC))
 TEST_INT_BIN  = $(patsubst %.c,$(BUILD)/%,$(TEST_INT_SRC))
-TEST_BIN = $(TEST_LIB_BIN) $(TEST_MIME_BIN) $(TEST_IMAP_BIN) $(TEST_INT_BIN)
+TEST_BIN = $(TEST_LIB_BIN) $(TEST_MIME_BIN) $(TEST_IMAP_BIN) \
+           $(TEST_MAILDIR_BIN) $(TEST_INT_BIN)
 # Script tests (Python, speaking TAP) drive the built binary named by
 # $POSTERN: the CLI, the differential test against Python's email package.
 SCRIPT_TESTS = $(wildcard tests/cli/test_*.py tests/diff/test_*.py \
@@ -74,6 +79,9 @@ $(BUILD)/libmime.a: $(MIME_OBJ)
 $(BUILD)/libimap.a: $(IMAP_OBJ)
 	@rm -f $@
 	ar rcs $@ $^
+$(BUILD)/libmaildir.a: $(MAILDIR_OBJ)
+	@rm -f $@
+	ar rcs $@ $^
 
 $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -91,9 +99,13 @@ $(BUILD)/tests/imap/%: tests/imap/%.c $(BUILD)/libimap.a $(BUILD)/libpn.a
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -o $@ $(filter %.c %.a,$^) $(ALL_LDFLAGS) -lcmocka $(LIBS_IMAP)
 
+$(BUILD)/tests/maildir/%: tests/maildir/%.c $(BUILD)/libmaildir.a $(BUILD)/libpn.a
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -o $@ $(filter %.c %.a,$^) $(ALL_LDFLAGS) -lcmocka
+
 # tests/integration/harness.c starts and stops Dovecot for the C tests.
 $(BUILD)/tests/integration/%: tests/integration/%.c tests/integration/harness.c \
-		$(BUILD)/libimap.a $(BUILD)/libpn.a
+		$(BUILD)/libimap.a $(BUILD)/libmaildir.a $(BUILD)/libpn.a
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -o $@ $(filter %.c %.a,$^) $(ALL_LDFLAGS) -lcmocka $(LIBS_IMAP)
 
@@ -124,7 +136,7 @@ asan:
 
 # ---- fuzzing (clang libFuzzer) ---------------------------------------------
 FUZZ_CFLAGS = -std=c11 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer,address,undefined
-build-fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(MIME_SRC) $(IMAP_SRC) $(LIB_SRC)
+build-fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(MIME_SRC) $(IMAP_SRC) $(MAILDIR_SRC) $(LIB_SRC)
 	@mkdir -p build-fuzz
 	clang $(FUZZ_CFLAGS) -o $@ $(filter %.c,$^) $(LIBS_MIME) $(LIBS_IMAP)
 
