@@ -29,11 +29,15 @@
      postern <= 1.3x the raw drain, imaplib >= 5x postern's time,
      postern max RSS < 40 MB.
 
+The server's time is part of every wall-clock figure, so imaplib/raw
+bounds what any client can gain on imaplib; the report prints it, and
+client CPU time (GNU time %U + %S) beside it.
+
 Exits 0 when everything ran (a MISS is a result), 1 when something could
 not run.  All temporary files are removed (--keep DIR keeps the server
 directory and its Maildir for a rerun with --reuse DIR).
 
-usage: bench/imap/run.py [--count 50000] [--runs 3] [--no-mutt]
+usage: bench/imap/run.py [--count 50000] [--runs 5] [--no-mutt]
                          [--no-tls] [--keep DIR | --reuse DIR]
 environment: POSTERN (default ./postern), TMPDIR
 """
@@ -69,7 +73,7 @@ GNU_TIME = "/usr/bin/time"
 
 
 class Timed:
-    """Run argv; secs (wall), rss_mb, rc, err.
+    """Run argv; secs (wall), rss_mb, cpu (user + sys s), rc, err.
 
     The max RSS comes from GNU time's %M: a child forked from this Python
     process would report Python's own resident set as its peak (the
@@ -81,7 +85,8 @@ class Timed:
         if os.access(GNU_TIME, os.X_OK):
             rssf = tempfile.NamedTemporaryFile(prefix="rss-", delete=False)
             rssf.close()
-            argv = [GNU_TIME, "-q", "-f", "%M", "-o", rssf.name] + argv
+            argv = [GNU_TIME, "-q", "-f", "%M %U %S", "-o",
+                    rssf.name] + argv
         t0 = time.monotonic()
         p = subprocess.run(argv, stdin=stdin, stdout=subprocess.DEVNULL,
                            stderr=subprocess.PIPE, env=env,
@@ -89,11 +94,13 @@ class Timed:
         self.secs = time.monotonic() - t0
         self.rc = p.returncode
         self.err = p.stderr.decode(errors="replace").strip()
-        self.rss_mb = None
+        self.rss_mb = self.cpu = None
         if rssf:
             try:
                 with open(rssf.name) as f:
-                    self.rss_mb = int(f.read().split()[-1]) / 1024.0
+                    w = f.read().split()
+                self.rss_mb = int(w[-3]) / 1024.0
+                self.cpu = float(w[-2]) + float(w[-1])
             except (OSError, ValueError, IndexError):
                 pass
             os.unlink(rssf.name)
@@ -328,6 +335,10 @@ def fill(info, count):
         n, total / 1e6, time.monotonic() - t0))
 
 
+def fmt_s(x):
+    return "%.2f" % x if x is not None else "n/a"
+
+
 def fmt_mb(x):
     return "%.1f MB" % x if x is not None else "n/a"
 
@@ -358,9 +369,10 @@ def bench(info, clients, runs, transports):
                         tname, c.name, rnd + 1, r.rc, r.err[-300:]))
                 else:
                     outb[(tname, c.name)] = ob
-                    log("  %-5s %-8s run %d: %6.3f s  RSS %8s  "
+                    log("  %-5s %-8s run %d: %6.3f s  cpu %6s  RSS %8s  "
                         "server out=%s" % (tname, c.name, rnd + 1, r.secs,
-                                           fmt_mb(r.rss_mb), ob))
+                                           fmt_s(r.cpu), fmt_mb(r.rss_mb),
+                                           ob))
     return results, outb
 
 
@@ -371,16 +383,17 @@ def best(rs):
 
 def report(results, outb, clients, transports):
     log("")
-    log("%-6s %-8s %9s %9s %12s  %s" % ("", "client", "best s", "max RSS",
-                                        "server out", "what"))
+    log("%-6s %-8s %8s %8s %9s %10s  %s" % (
+        "", "client", "best s", "cpu s", "max RSS", "server out", "what"))
     notes = {c.name: c.note for c in clients}
     for tls in transports:
         t = "tls" if tls else "plain"
         for c in clients:
             b = best(results.get((t, c.name), []))
             ob = outb.get((t, c.name))
-            log("%-6s %-8s %9s %9s %12s  %s" % (
+            log("%-6s %-8s %8s %8s %9s %10s  %s" % (
                 t, c.name, "%.3f" % b.secs if b else "FAILED",
+                fmt_s(b.cpu) if b else "-",
                 fmt_mb(b.rss_mb) if b else "-",
                 "%d" % ob if ob else "-", notes[c.name]))
     log("")
@@ -401,6 +414,15 @@ def report(results, outb, clients, transports):
             "postern max RSS %s" % (t, fmt_ratio(r_raw), fmt_ratio(r_im),
                                     fmt_ratio(r_mutt),
                                     "%.1f MB" % rss if rss else "n/a"))
+        # The server's time is in every row: no client can beat imaplib
+        # by more than imaplib beats the raw drain.  Client CPU shows
+        # what the clients themselves cost.
+        ceil = bim.secs / braw.secs if bim and braw else None
+        cpu_im = bim.cpu / bp.cpu if bim and bp and bim.cpu and bp.cpu \
+            else None
+        log("%s: imaplib/raw %s (the most any client can gain on imaplib "
+            "here); client CPU imaplib/postern %s" % (
+                t, fmt_ratio(ceil), fmt_ratio(cpu_im)))
         for name, ok in (
                 ("postern <= %.1fx raw drain" % TARGET_RAW,
                  r_raw is not None and r_raw <= TARGET_RAW),
@@ -416,7 +438,7 @@ def report(results, outb, clients, transports):
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--count", type=int, default=50000)
-    ap.add_argument("--runs", type=int, default=3)
+    ap.add_argument("--runs", type=int, default=5)
     ap.add_argument("--no-mutt", action="store_true")
     ap.add_argument("--no-tls", action="store_true")
     ap.add_argument("--keep", metavar="DIR",
