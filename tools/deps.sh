@@ -9,7 +9,7 @@ set -eu
 PKGS="gcc make pkg-config libc6-dev clang libssl-dev libmagic-dev libmagic-mgc
 libcmocka-dev zlib1g-dev libncurses-dev libreadline-dev python3 tmux
 dovecot-imapd openssl procps"
-[ "${1:-}" = bench ] && PKGS="$PKGS libgmime-3.0-dev hyperfine time mutt"
+[ "${1:-}" = bench ] && PKGS="$PKGS libgmime-3.0-dev hyperfine time mutt mblaze neomutt"
 
 missing=""
 for p in $PKGS; do
