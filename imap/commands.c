@@ -65,17 +65,27 @@ int imap_check(struct imap_conn *c, struct pn_error *err)
 }
 
 /* The server answers BYE and hangs up, possibly before or right after
- * the tagged OK: either way the logout worked. */
+ * the tagged OK: either way the session is over.  A connection that
+ * drops after LOGOUT went out ended the session too (and some streams,
+ * a DEFLATE end say, lose the final BYE/OK): nothing is lost. */
 int imap_logout(struct imap_conn *c, struct pn_error *err)
 {
-	int rc;
+	struct imap_cmd *cmd;
+	struct imap_result res;
 
 	ERRP(err);
-	rc = run_simple(c, "LOGOUT", err);
-	if (rc < 0 && c->bye)
-		rc = 0;
+	cmd = imap_cmd_new(c, "LOGOUT", NULL);
+	if (!cmd)
+		return pn_error_set(err, PN_ENOMEM, "out of memory");
+	if (imap_cmd_send(cmd, err) < 0)
+		return -1;
 	c->state = IMAP_STATE_LOGOUT;
-	return rc;
+	if (imap_cmd_wait(cmd, &res, err) < 0) {
+		imap_trace_note(c, "LOGOUT: %s (the session is over anyway)",
+				err->msg);
+		return 0;
+	}
+	return imap_cmd_result_error("LOGOUT", &res, err);
 }
 
 int imap_enable(struct imap_conn *c, const char *const *caps, size_t n,
