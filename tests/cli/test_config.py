@@ -211,6 +211,14 @@ def password_command_is_split_without_a_shell():
 
 
 @test
+def sample_config_parses():
+    e = Env(open(os.path.join(REPO, "share", "postern.conf.sample")).read())
+    rc, out, err = e.run(["accounts", "--json"])
+    eq((rc, err), (0, ""), "status")
+    eq([json.loads(l)["name"] for l in out.splitlines()], ["work", "home", "ssh"], "accounts")
+
+
+@test
 def error_unknown_key():
     config_error("[account work]\nhost = x\n\nhots = y\n", 4,
                  "unknown key 'hots' in [account work]")
