@@ -55,6 +55,7 @@ static int add_seqset(struct imap_seqset *to, const struct imap_arg *a,
 		return pn_error_set(err, PN_EPARSE, "%s: sequence set is %s",
 				    what, type_name(a));
 	if (imap_seqset_parse(&t, a->str, a->len, err) < 0) {
+		imap_seqset_free(&t);
 		pn_error_prefix(err, "%s", what);
 		return -1;
 	}

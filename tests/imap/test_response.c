@@ -150,6 +150,9 @@ static const struct ccase codes[] = {
 	  "COPYUID: 2 arguments, not 3" },
 	{ "a1 OK [APPENDUID 1 x] x\r\n", "APPENDUID", "error: response code "
 	  "APPENDUID: sequence set: bad number at byte 0" },
+	/* a set that fails after its first range (leaked once) */
+	{ "a1 OK [APPENDUID 1 2XT] x\r\n", "APPENDUID", "error: response "
+	  "code APPENDUID: sequence set: unexpected 'X' at byte 1" },
 	{ "a1 OK [APPENDUID 1 (2)] x\r\n", "APPENDUID", "error: response "
 	  "code APPENDUID: sequence set is a list" },
 	{ "* OK [PERMANENTFLAGS \\Seen] x\r\n", "PERMANENTFLAGS",
