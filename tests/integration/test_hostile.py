@@ -186,6 +186,11 @@ def case(name, srv, r, *checks):
         lines = srv.lines()
         diag += "\nclient sent: %r" % [(p, l[:80]) for _n, p, l in lines]
     tap(not bad, name, diag)
+    if not bad:
+        # what the client said, for the log (TAP comments)
+        first = (r.err_lines() or ["(no error output)"])[0]
+        print("# exit %d, %.2f s, max RSS %.1f MB: %s" % (
+            r.rc, r.secs, r.rss_mb, first[:300]))
 
 
 def run_case(env, ca, certs, scenario, scheme="imap", tls=None,
