@@ -225,7 +225,7 @@ static int pop_list(struct imap_parser *p, size_t k)
 }
 
 /* The end of the response's last line (RFC 3501 9: every response ends
- * with CRLF; a bare LF is tolerated, see share/VIOLATIONS.md). */
+ * with CRLF; a bare LF is tolerated: test servers and scripts send one). */
 static int finish(struct imap_parser *p, size_t k)
 {
 	struct imap_response *r = &p->resp;
@@ -587,7 +587,7 @@ static long st_quoted_esc(struct imap_parser *p, const char *d, size_t n)
 {
 	(void)n;
 	/* RFC 3501 quoted-specials are '"' and '\'; others are kept as
-	 * the escaped byte (tolerated, share/VIOLATIONS.md). */
+	 * the escaped byte rather than failing the whole response. */
 	if (is_eol(d[0]))
 		return fail(p, 0, PN_EPARSE, "unterminated quoted string");
 	if (tok_add(p, 0, d, 1) < 0)

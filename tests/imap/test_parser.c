@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <time.h>
 #include <cmocka.h>
 
 #include "../../imap/imap_p.h"
@@ -237,6 +238,9 @@ static void run_cases(const struct pcase *c, size_t n,
 		free(got);
 	}
 }
+
+static char *repeat(const char *head, const char *unit, size_t n,
+		    const char *tail);
 
 /* ---- RFC 3501 section 7 and RFC 9051 ---- */
 
@@ -654,6 +658,101 @@ static void test_sink_refuses(void **state)
 	imap_parser_free(&p);
 }
 
+static int refuse_data(void *ctx, const char *d, size_t n)
+{
+	(void)ctx, (void)d, (void)n;
+	return -1;
+}
+
+static int ok_data(void *ctx, const char *d, size_t n)
+{
+	(void)ctx, (void)d, (void)n;
+	return 0;
+}
+
+static int refuse_end(void *ctx)
+{
+	(void)ctx;
+	return -1;
+}
+
+static int ok_begin(void *ctx, uint32_t n, const char *item, uint64_t size,
+		    bool binary)
+{
+	(void)ctx, (void)n, (void)item, (void)size, (void)binary;
+	return 0;
+}
+
+/* A sink that fails mid-way stops the parse with an error naming where. */
+static void test_sink_fails(void **state)
+{
+	static const char in[] = "* 1 FETCH (A {5}\r\nhello)\r\n";
+	struct imap_limits lim = { .max_inline_literal = 1 };
+	struct imap_literal_sink s1 = { NULL, ok_begin, refuse_data, NULL };
+	struct imap_literal_sink s2 = { NULL, ok_begin, ok_data, refuse_end };
+	const struct imap_response *r;
+	struct imap_parser *p;
+	struct pn_error err;
+	size_t used;
+
+	(void)state;
+	p = imap_parser_new(&lim);
+	imap_parser_set_sink(p, &s1);
+	assert_int_equal(imap_parser_feed(p, in, sizeof(in) - 1, &used, &r,
+					  &err), IMAP_PARSE_ERROR);
+	assert_string_equal(err.msg, "response: literal sink refused the "
+			    "data at byte 18");
+	assert_int_equal(err.code, PN_EIO);
+	imap_parser_reset(p);
+	imap_parser_set_sink(p, &s2);
+	assert_int_equal(imap_parser_feed(p, in, sizeof(in) - 1, &used, &r,
+					  &err), IMAP_PARSE_ERROR);
+	assert_string_equal(err.msg, "response: literal sink failed at the "
+			    "end of a 5-byte literal at byte 23");
+	/* without a sink again: large literals are refused */
+	imap_parser_reset(p);
+	imap_parser_set_sink(p, NULL);
+	assert_int_equal(imap_parser_feed(p, in, sizeof(in) - 1, &used, &r,
+					  &err), IMAP_PARSE_ERROR);
+	assert_string_equal(err.msg, "response: literal of 5 bytes exceeds "
+			    "the 1-byte inline limit (max_inline_literal) and "
+			    "no literal sink is set at byte 13");
+	assert_int_equal(err.code, PN_ELIMIT);
+	imap_parser_free(&p);
+}
+
+/* Work is linear in the input: a full 1 MiB line of small items fed
+ * one byte at a time, and 100000 nested-and-closed lists. */
+static void test_linear(void **state)
+{
+	char *a = repeat("* SEARCH", " 4294967295", 95000, "\r\n");
+	char *b = repeat("* X ", "(a)", 99000, "\r\n");
+	struct imap_parser *p = imap_parser_new(NULL);
+	const struct imap_response *r;
+	struct pn_error err;
+	clock_t t0 = clock();
+	size_t used, i;
+
+	(void)state;
+	for (i = 0; a[i]; i++) {
+		enum imap_parse_result res =
+			imap_parser_feed(p, a + i, 1, &used, &r, &err);
+
+		assert_int_equal(res, a[i + 1] ? IMAP_PARSE_MORE :
+				 IMAP_PARSE_DONE);
+	}
+	assert_int_equal(r->nargs, 95000);
+	assert_int_equal(imap_parser_feed(p, b, strlen(b), &used, &r, &err),
+			 IMAP_PARSE_DONE);
+	assert_int_equal(r->nargs, 99000);
+	assert_int_equal(r->args[98999].nlist, 1);
+	/* generous: sanitizers are slow, quadratic would take minutes */
+	assert_true(clock() - t0 < 20 * CLOCKS_PER_SEC);
+	imap_parser_free(&p);
+	free(a);
+	free(b);
+}
+
 static long rss_kb(void)
 {
 	struct rusage ru;
@@ -840,7 +939,9 @@ int main(void)
 		cmocka_unit_test(test_used_out),
 		cmocka_unit_test(test_sink),
 		cmocka_unit_test(test_sink_refuses),
+		cmocka_unit_test(test_sink_fails),
 		cmocka_unit_test(test_sink_100mb),
+		cmocka_unit_test(test_linear),
 		cmocka_unit_test(test_limits),
 		cmocka_unit_test(test_limits_resolve),
 		cmocka_unit_test(test_args),
