@@ -801,6 +801,12 @@ static int fetch_all(struct imap_conn *c, struct job *jb, const struct req *rq,
 	return rc;
 }
 
+/* A section goes into the command as is: no blanks, brackets, quotes. */
+static bool section_ok(const char *sec)
+{
+	return sec[0] && strlen(sec) <= 128 && !strpbrk(sec, " ()[]<>\"\\\r\n");
+}
+
 static int run(const struct cli_conn_opts *o, const char *target,
 	       const char *mailbox, struct job *jb, struct req *rq)
 {
@@ -814,8 +820,15 @@ static int run(const struct cli_conn_opts *o, const char *target,
 	rq->mailbox = mailbox ? mailbox : s.mailbox;
 	if (!rq->uids && !rq->search)
 		rq->uids = s.url_uid;
+	/* imap://host/INBOX/;UID=5/;SECTION=2 names one part (RFC 5092). */
+	if (jb->mode == M_LIST && s.url_section) {
+		jb->mode = M_PART;
+		jb->section = s.url_section;
+	}
 	pn_error_clear(&err);
-	if (!rq->mailbox)
+	if (jb->section && !section_ok(jb->section))
+		rc = pn_error_set(&err, PN_EINVAL, "bad section '%s'", jb->section);
+	else if (!rq->mailbox)
 		rc = pn_error_set(&err, PN_EINVAL, "missing MAILBOX (the target names none)");
 	else
 		rc = open_dir(jb, &err);
@@ -851,8 +864,7 @@ static int check_combination(const struct job *jb, const struct req *rq)
 		return cli_usage(CMD, "--json goes with the list or --structure");
 	if (jb->encoded && jb->mode != M_PART)
 		return cli_usage(CMD, "--encoded goes with --part");
-	if (jb->section && (!jb->section[0] || strlen(jb->section) > 128 ||
-			    strpbrk(jb->section, " ()[]<>\"\\\r\n")))
+	if (jb->section && !section_ok(jb->section))
 		return cli_usage(CMD, "bad section '%s'", jb->section);
 	return 0;
 }

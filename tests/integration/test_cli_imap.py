@@ -434,6 +434,8 @@ def target_implicit_tls_account_and_url():
     url = "imaps://alice@127.0.0.1:%d/INBOX/;UID=%d" % (info["imaps_port"], uid)
     eq(ok(["fetch", url, "--raw", "--cafile", info["ca"]]), imap_fetch_raw("INBOX", uid),
        "URL with mailbox and UID")
+    eq(ok(["fetch", url + "/;SECTION=HEADER", "--cafile", info["ca"]]),
+       imap_fetch_raw("INBOX", uid, "BODY.PEEK[HEADER]"), "URL with a SECTION")
 
 
 @test
