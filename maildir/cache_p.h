@@ -1,0 +1,128 @@
+/* cache_p.h - the header cache and the header-block reader behind
+ * md_folder_index() and md_folder_search().  Private to maildir/.
+ *
+ * The cache file "postern-cache" in a folder holds, per message base name,
+ * the raw unfolded Date, From, To, Subject and Message-ID values with the
+ * file's mtime and size for invalidation.  Layout (little-endian):
+ *
+ *   header  "PNHC", u32 version, u32 uidvalidity, u32 count,
+ *           u64 body_len, u64 checksum (of the body)          32 bytes
+ *   record  u32 rec_len, i64 mtime, u64 size, u32 len[6]       44 bytes
+ *           then base, date, from, to, subject, message_id, each
+ *           followed by a NUL; len 0xffffffff marks an absent field
+ *           (no bytes, no NUL)
+ *
+ * Loading reads the file with one read() and checks everything (magic,
+ * version, uidvalidity, checksum, every length against the record and
+ * the file, every NUL) before trusting it; anything wrong means "no
+ * cache".  Records then point into the buffer: no copy per message.
+ */
+#ifndef MAILDIR_CACHE_P_H
+#define MAILDIR_CACHE_P_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "../lib/error.h"
+
+#define MD_CACHE_NAME "postern-cache"
+#define MD_CACHE_VERSION 1
+/* A cache larger than this is not ours (50,000 messages need ~15 MB). */
+#define MD_CACHE_MAX ((size_t)512 << 20)
+
+/* The fields an index needs, in cache order after the base name. */
+enum md_hfield {
+	MD_HF_DATE,
+	MD_HF_FROM,
+	MD_HF_TO,
+	MD_HF_SUBJECT,
+	MD_HF_MESSAGE_ID,
+	MD_HF_COUNT
+};
+
+/* Values are NUL-terminated; NULL when the header has no such field. */
+struct md_hvalues {
+	const char *v[MD_HF_COUNT];
+	uint32_t len[MD_HF_COUNT];
+};
+
+/* ---- header blocks (index.c) ------------------------------------------- */
+
+/* One reusable buffer for reading header blocks: no allocation per message
+ * once it has grown to the largest header seen. */
+struct md_hreader {
+	char *buf;
+	size_t cap;
+};
+
+/* Header blocks longer than this are cut here (the rest is taken as body):
+ * a bound on memory for hostile files, far above real mail. */
+#define MD_HEADER_MAX ((size_t)16 << 20)
+
+/* Read the header block of the file open on fd (up to the first empty
+ * line, or the whole file when there is none) and fill out with the first
+ * occurrence of each field, unfolded.  Values point into r->buf and are
+ * valid until the next call.  Returns -1 with errno on a read error. */
+int md_header_read(struct md_hreader *r, int fd, struct md_hvalues *out);
+/* Parse a header block already in memory (buf[len] must be writable):
+ * used by md_header_read and by tests. */
+void md_header_parse(char *buf, size_t len, struct md_hvalues *out);
+void md_hreader_free(struct md_hreader *r);
+/* Index of a field name (case-blind) or -1. */
+int md_hfield_lookup(const char *name);
+
+/* ---- the cache file (cache.c) ------------------------------------------ */
+
+struct md_cache {
+	char *data;		/* the whole file; NULL when there is none */
+	size_t len;
+	uint32_t count;
+	uint32_t *rec_off;	/* count record offsets, in file order */
+	uint32_t *table;	/* base-name hash: record index + 1, 0 empty */
+	size_t table_mask;
+	const char *why;	/* why the file was ignored (tests, debug) */
+};
+
+/* Load dir's cache.  A missing, unreadable, stale (other version or
+ * uidvalidity) or corrupt file leaves c empty with c->why saying so; only
+ * allocation failure returns -1. */
+int md_cache_load(struct md_cache *c, int dirfd, uint32_t uidvalidity,
+		  struct pn_error *err) PN_WUR;
+/* The values stored for the message key (file name up to ':', see
+ * md_name_keylen) if its record has this mtime (ns) and size. */
+bool md_cache_lookup(const struct md_cache *c, const char *key,
+		     size_t keylen, int64_t mtime, uint64_t size,
+		     struct md_hvalues *out);
+void md_cache_free(struct md_cache *c);
+
+struct md_cache_sum {
+	uint64_t h;
+	char tail[8];
+	size_t ntail;
+};
+
+/* Writing streams records to "postern-cache.tmp.PID" and renames it over
+ * the cache at the end, so readers see the old file or the new one. */
+struct md_cache_writer {
+	int dirfd;		/* not owned */
+	int fd;
+	char tmp[64];
+	uint32_t count;
+	uint64_t body_len;
+	struct md_cache_sum sum;
+	char *buf;		/* write buffer */
+	size_t used;
+	bool failed;		/* a write failed: abort at commit */
+};
+
+/* Returns -1 when the cache cannot be written (read-only directory,
+ * permissions): the caller just goes without. */
+int md_cache_writer_open(struct md_cache_writer *w, int dirfd);
+void md_cache_writer_add(struct md_cache_writer *w, const char *key,
+			 size_t keylen, int64_t mtime, uint64_t size,
+			 const struct md_hvalues *v);
+int md_cache_writer_commit(struct md_cache_writer *w, uint32_t uidvalidity);
+void md_cache_writer_abort(struct md_cache_writer *w);
+
+#endif
