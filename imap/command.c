@@ -157,6 +157,22 @@ void imap_cmd_literal_fd(struct imap_cmd *cmd, int fd, uint64_t len,
 		add_lit(cmd, NULL, fd, len, binary, false);
 }
 
+/* A literal of a copy of data (the caller's bytes need not live on). */
+void imap_cmd_literal_copy(struct imap_cmd *cmd, const void *data, size_t len)
+{
+	char *copy;
+
+	if (!cmd)
+		return;
+	copy = malloc(len ? len : 1);
+	if (!copy) {
+		build_fail(cmd, -1);
+		return;
+	}
+	memcpy(copy, data ? data : "", len);
+	add_lit(cmd, copy, -1, len, false, true);
+}
+
 static bool astring_char(unsigned char ch)
 {
 	return ch > 0x20 && ch < 0x7f && !strchr("(){%*\"\\", ch);
@@ -186,7 +202,6 @@ static int astring_kind(const struct imap_cmd *cmd, const char *s, size_t n)
 static void add_astring(struct imap_cmd *cmd, const char *s, size_t n,
 			bool atom_ok)
 {
-	char *copy;
 	size_t i;
 	int kind = astring_kind(cmd, s, n);
 
@@ -207,13 +222,7 @@ static void add_astring(struct imap_cmd *cmd, const char *s, size_t n,
 		return;
 	}
 	/* The caller's string need not outlive the call. */
-	copy = malloc(n ? n : 1);
-	if (!copy) {
-		build_fail(cmd, -1);
-		return;
-	}
-	memcpy(copy, s, n);
-	add_lit(cmd, copy, -1, n, false, true);
+	imap_cmd_literal_copy(cmd, s, n);
 }
 
 void imap_cmd_astring(struct imap_cmd *cmd, const char *s)
@@ -341,8 +350,14 @@ static int send_text(struct imap_cmd *cmd, size_t from, size_t to,
 	const char *p = cmd->text.data + from;
 	size_t n = to - from;
 
-	/* The trace shows the line without CRLF, redacted. */
-	imap_trace_client(cmd->c, p, n >= 2 ? n - 2 : n, cmd->sensitive);
+	/* The trace shows the line without CRLF, redacted; what follows a
+	 * literal of a sensitive command may be the secret itself (LOGIN
+	 * {5} alice "password"), so it is hidden whole. */
+	if (cmd->sensitive && from > 0 && n > 2)
+		imap_trace_client(cmd->c, NULL, 0, true);
+	else if (n > 2 || from == 0)
+		imap_trace_client(cmd->c, p, n >= 2 ? n - 2 : n,
+				  cmd->sensitive);
 	return imap_conn_write(cmd->c, p, n, err);
 }
 

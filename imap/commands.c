@@ -768,6 +768,80 @@ static int run_search(struct imap_cmd *cmd, struct search_ctx *x,
 	return 0;
 }
 
+/* One word of a search program: a quoted string (unescaped into *out)
+ * or a run up to a space or parenthesis.  Returns the end. */
+static const char *program_word(const char *p, struct pn_buf *out, bool *ok)
+{
+	pn_buf_reset(out);
+	if (*p == '"') {
+		for (p++; *p && *p != '"'; p++) {
+			if (*p == '\\' && p[1])
+				p++;
+			*ok &= pn_buf_addc(out, *p) == 0;
+		}
+		return *p ? p + 1 : p;
+	}
+	for (; *p && *p != ' ' && *p != '(' && *p != ')'; p++)
+		*ok &= pn_buf_addc(out, *p) == 0;
+	return p;
+}
+
+/* Text between literals: no doubled spaces, and ")" right after one. */
+static void program_text(struct imap_cmd *cmd, struct pn_buf *text)
+{
+	const char *t = pn_buf_cstr(text);
+	size_t n = text->len;
+
+	while (*t == ' ')
+		t++, n--;
+	while (n && t[n - 1] == ' ')
+		n--;
+	if (n) {
+		char *copy = strndup(t, n);
+
+		if (!copy)
+			cmd->failed = true;
+		else if (*copy == ')')
+			imap_cmd_raw(cmd, copy);
+		else
+			imap_cmd_atom(cmd, copy);
+		free(copy);
+	}
+	pn_buf_reset(text);
+}
+
+/* The search program as the user wrote it, except that a word with
+ * 8-bit bytes (a UTF-8 name, say) becomes a literal: RFC 3501 allows
+ * them in neither atoms nor quoted strings. */
+static void add_program(struct imap_cmd *cmd, const char *prog)
+{
+	struct pn_buf word = { 0 }, text = { 0 };
+	const char *p = prog, *end;
+	bool ok = true;
+
+	if (!cmd)
+		return;
+	while (*p) {
+		end = program_word(p, &word, &ok);
+		if (end == p) {
+			ok &= pn_buf_addc(&text, *p++) == 0;
+		} else if (is_ascii(pn_buf_cstr(&word))) {
+			ok &= pn_buf_add(&text, p, (size_t)(end - p)) == 0;
+		} else {
+			program_text(cmd, &text);
+			imap_cmd_literal_copy(cmd, word.data, word.len);
+		}
+		p = end > p ? end : p;
+	}
+	program_text(cmd, &text);
+	if (!ok && !cmd->failed) {
+		cmd->failed = true;
+		pn_error_set(&cmd->build_err, PN_ENOMEM, "out of memory");
+	}
+	pn_buf_free(&word);
+	pn_buf_free(&text);
+}
+
 int imap_search(struct imap_conn *c, bool uid, const char *charset,
 		const char *criteria, const char *ret,
 		struct imap_search_result *out, struct pn_error *err)
@@ -788,7 +862,7 @@ int imap_search(struct imap_conn *c, bool uid, const char *charset,
 		imap_cmd_atom(cmd, "CHARSET");
 		imap_cmd_astring(cmd, charset);
 	}
-	imap_cmd_atom(cmd, criteria);
+	add_program(cmd, criteria);
 	return run_search(cmd, &x, err);
 }
 
@@ -803,7 +877,7 @@ int imap_sort(struct imap_conn *c, bool uid, const char *sort_criteria,
 	memset(out, 0, sizeof(*out));
 	imap_cmd_atom(cmd, sort_criteria);
 	imap_cmd_astring(cmd, charset ? charset : "UTF-8");
-	imap_cmd_atom(cmd, search && *search ? search : "ALL");
+	add_program(cmd, search && *search ? search : "ALL");
 	return run_search(cmd, &x, err);
 }
 
@@ -831,7 +905,7 @@ int imap_thread(struct imap_conn *c, bool uid, const char *algorithm,
 	ERRP(err);
 	imap_cmd_atom(cmd, algorithm ? algorithm : "REFERENCES");
 	imap_cmd_astring(cmd, charset ? charset : "UTF-8");
-	imap_cmd_atom(cmd, search && *search ? search : "ALL");
+	add_program(cmd, search && *search ? search : "ALL");
 	imap_cmd_on_untagged(cmd, on_thread, &x);
 	return run(cmd, NULL, err);
 }

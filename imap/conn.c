@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 
 #include "../lib/arena.h"
@@ -236,8 +237,32 @@ static struct imap_cmd *find_cmd(struct imap_conn *c, const char *tag)
 	return NULL;
 }
 
+/* The state follows the commands that change it, whoever sent them (the
+ * REPL's raw lines included). */
+static void state_after(struct imap_conn *c, const char *name,
+			enum imap_status st)
+{
+	bool sel = !strcasecmp(name, "SELECT") || !strcasecmp(name, "EXAMINE");
+
+	if (c->state == IMAP_STATE_LOGOUT)
+		return;
+	if (st != IMAP_STATUS_OK) {
+		/* RFC 3501 6.3.1: a failed SELECT leaves none selected. */
+		if (sel && c->state == IMAP_STATE_SELECTED)
+			c->state = IMAP_STATE_AUTHENTICATED;
+		return;
+	}
+	if (sel)
+		c->state = IMAP_STATE_SELECTED;
+	else if (!strcasecmp(name, "LOGIN") ||
+		 !strcasecmp(name, "AUTHENTICATE") ||
+		 !strcasecmp(name, "CLOSE") || !strcasecmp(name, "UNSELECT"))
+		c->state = IMAP_STATE_AUTHENTICATED;
+}
+
 static void complete_cmd(struct imap_cmd *cmd, const struct imap_response *r)
 {
+	state_after(cmd->c, cmd->name, r->status);
 	cmd->done = true;
 	cmd->res.status = r->status;
 	snprintf(cmd->res.code, sizeof(cmd->res.code), "%s",
@@ -306,7 +331,15 @@ static int feed(struct imap_conn *c, const struct imap_response **r_out,
 	}
 	if (pr == IMAP_PARSE_DONE)
 		return 1;
-	c->rpos = c->rlen = 0;
+	/* "need more" normally used everything; keep what it did not. */
+	memmove(c->rbuf, c->rbuf + c->rpos, c->rlen - c->rpos);
+	c->rlen -= c->rpos;
+	c->rpos = 0;
+	if (c->rlen == c->rcap) {
+		pn_error_set(err, PN_ELIMIT, "%s: the parser stalled on a "
+			     "full %zu-byte buffer", c->peer, c->rcap);
+		return imap_conn_fail(c, err);
+	}
 	return 0;
 }
 

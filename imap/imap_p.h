@@ -218,6 +218,8 @@ bool imap_conn_loopback(const struct imap_conn *c);
 
 /* command.c */
 void imap_cmd_raw(struct imap_cmd *cmd, const char *text);
+void imap_cmd_literal_copy(struct imap_cmd *cmd, const void *data,
+			   size_t len);
 /* A string, quoted or literal but never an atom (ID, METADATA values). */
 void imap_cmd_string(struct imap_cmd *cmd, const char *s);
 void imap_cmd_label(struct imap_cmd *cmd, const char *fmt, ...)
@@ -241,7 +243,8 @@ int imap_cmd_result_error(const char *label, const struct imap_result *res,
 int imap_idle_tick(struct imap_conn *c, struct pn_error *err) PN_WUR;
 unsigned imap_idle_due_ms(const struct imap_conn *c);
 
-/* trace.c: no-ops when trace_fd < 0. */
+/* trace.c: no-ops when trace_fd < 0.  A NULL client line is traced as
+ * "<redacted>". */
 void imap_trace_client(struct imap_conn *c, const char *line, size_t len,
 		       bool sensitive);
 void imap_trace_literal(struct imap_conn *c, const void *data, uint64_t len,

@@ -84,9 +84,9 @@ void imap_trace_client(struct imap_conn *c, const char *line, size_t len,
 		return;
 	/* A sensitive command's own line is redacted by its syntax; lines
 	 * that are not tagged commands (SASL responses) entirely. */
-	is_cont = !memchr(line, ' ', len);
+	is_cont = !line || !memchr(line, ' ', len);
 	stamp(&b, "C: ");
-	if (sensitive && is_cont && !(len == 1 && line[0] == '*'))
+	if (!line || (sensitive && is_cont && !(len == 1 && line[0] == '*')))
 		(void)!pn_buf_adds(&b, "<redacted>");
 	else if (imap_redact_line(line, len, sensitive && is_cont, &red) == 0)
 		(void)!add_visible(&b, red.data ? red.data : "", red.len);

@@ -69,6 +69,13 @@ static const char MSG2[] =
 	"\r\n"
 	"Reply\r\n";
 
+static const char MSG3[] =
+	"From: Carol <carol@example.org>\r\n"
+	"Subject: =?utf-8?q?Gr=C3=BC=C3=9Fe?=\r\n"
+	"Date: Wed, 25 Nov 2026 14:00:00 +0000\r\n"
+	"\r\n"
+	"Hallo\r\n";
+
 static struct imap_conn *login(bool compress)
 {
 	struct imap_settings s;
@@ -620,6 +627,18 @@ static void test_search_sort_thread(void **state)
 	OK(imap_thread(c, true, "REFERENCES", NULL, "ALL", on_thread,
 		       &threads, &e_));
 	assert_int_equal(threads, 1);	/* the reply joins its parent */
+	/* 8-bit words go as literals, CHARSET UTF-8 added */
+	OK(imap_append(c, "Search", &(struct imap_append_msg){ .data = MSG3,
+			.size = sizeof(MSG3) - 1 }, 1, NULL, &e_));
+	OK(imap_noop(c, &e_));
+	OK(imap_search(c, false, NULL, "SUBJECT \"Grüße\"", NULL, &sr, &e_));
+	assert_int_equal(imap_seqset_count(&sr.set, 0), 1);
+	assert_true(imap_seqset_contains(&sr.set, 3));
+	imap_seqset_free(&sr.set);
+	OK(imap_search(c, false, NULL, "(OR SUBJECT Grüße FROM nobody) "
+		       "NOT DELETED", NULL, &sr, &e_));
+	assert_int_equal(imap_seqset_count(&sr.set, 0), 1);
+	imap_seqset_free(&sr.set);
 	OK(imap_close(c, &e_));
 	OK(imap_delete(c, "Search", &e_));
 	bye(&c);
@@ -738,7 +757,7 @@ static void test_pipelined_fetches(void **state)
 	struct imap_cmd *cmd[3];
 	struct pipe_ctx pc[3];
 	struct imap_result res;
-	char set[8];
+	char set[32];
 	int i;
 
 	(void)state;

@@ -588,7 +588,8 @@ static void test_trace_redacts(void **state)
 	struct imap_sasl_creds cr = { .user = H.user, .secret = H.password };
 	struct imap_conn *c;
 	struct pn_error err;
-	char *text;
+	struct imap_result res;
+	char *text, *big, line[256];
 	int fd;
 
 	(void)state;
@@ -604,6 +605,32 @@ static void test_trace_redacts(void **state)
 	c = connect_ok(&s);
 	if (imap_authenticate(c, IMAP_SASL_PLAIN, &cr, &err) < 0)
 		fail_msg("authenticate: %s", err.msg);
+	/* the REPL: a literal user name, then the password quoted */
+	c = connect_ok(&s);
+	snprintf(line, sizeof(line), "LOGIN {%zu}\r\n%s \"%s\"",
+		 strlen(H.user), H.user, H.password);
+	if (imap_command_line(c, NULL, line, &res, &err) < 0)
+		fail_msg("raw LOGIN: %s", err.msg);
+	assert_int_equal(res.status, IMAP_STATUS_OK);
+	assert_int_equal(imap_conn_state(c), IMAP_STATE_AUTHENTICATED);
+	logout_free(&c);
+	/* a password that must go as a literal (8-bit): redacted too */
+	c = connect_ok(&s);
+	assert_int_equal(imap_login(c, H.user, "p\xc3\xa4ss-literal", &err),
+			 -1);
+	/* literals: small ones shown, large ones summarised */
+	if (imap_login(c, H.user, H.password, &err) < 0)
+		fail_msg("login: %s", err.msg);
+	big = calloc(1, 2000);
+	memset(big, 'x', 1999);
+	memcpy(big, "Subject: big\r\n\r\n", 16);
+	if (imap_append(c, "INBOX", &(struct imap_append_msg){ .data = big,
+			.size = 1999 }, 1, NULL, &err) < 0)
+		fail_msg("append: %s", err.msg);
+	if (imap_command_line(c, NULL, "EXAMINE INBOX", &res, &err) < 0 ||
+	    imap_command_line(c, NULL, "FETCH * BODY.PEEK[]", &res, &err) < 0)
+		fail_msg("fetch: %s", err.msg);
+	free(big);
 	logout_free(&c);
 	close(fd);
 	text = harness_slurp(path, NULL);
@@ -619,6 +646,10 @@ static void test_trace_redacts(void **state)
 	assert_non_null(strstr(text, "<redacted>"));
 	assert_non_null(strstr(text, " S: * OK"));
 	assert_non_null(strstr(text, "AUTHENTICATE PLAIN"));
+	assert_null(strstr(text, "ss-literal"));
+	assert_non_null(strstr(text, "C: {1999 bytes}"));
+	assert_non_null(strstr(text, "{1999 bytes}"));
+	assert_null(strstr(text, "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"));
 	free(text);
 }
 
