@@ -621,6 +621,7 @@ void imap_cmd_astring(struct imap_cmd *cmd, const char *s);	/* quoted or literal
 void imap_cmd_mailbox(struct imap_cmd *cmd, const char *utf8_name);
 void imap_cmd_number(struct imap_cmd *cmd, uint64_t n);
 void imap_cmd_seqset(struct imap_cmd *cmd, const struct imap_seqset *s);
+/* data must stay valid until imap_cmd_send returns. */
 void imap_cmd_literal(struct imap_cmd *cmd, const void *data, size_t len,
 		      bool binary);
 /* Stream len bytes from fd as a literal (an APPEND of a large file). */
@@ -637,7 +638,8 @@ void imap_cmd_progress(struct imap_cmd *cmd,
 void imap_cmd_on_untagged(struct imap_cmd *cmd,
 			  void (*fn)(void *ctx, const struct imap_response *r),
 			  void *ctx);
-/* Any piece failing (allocation) is reported here. */
+/* Any piece failing (allocation) is reported here; on -1 the command
+ * is gone (do not wait for it). */
 int imap_cmd_send(struct imap_cmd *cmd, struct pn_error *err) PN_WUR;
 /* Wait for the tagged completion; frees cmd.  Returns 0 when the
  * exchange completed (whatever the status: read res->status), -1 when the
@@ -674,10 +676,12 @@ int imap_authenticate(struct imap_conn *c, enum imap_sasl_mech mech,
 		      struct pn_error *err) PN_WUR;
 int imap_enable(struct imap_conn *c, const char *const *caps, size_t n,
 		struct pn_error *err) PN_WUR;
-/* ID (RFC 2971): fields are name/value pairs; the server's answer goes to
- * the events. */
+/* ID (RFC 2971): fields are n strings, name, value, name, value ... (a
+ * NULL value is NIL; n == 0 sends ID NIL); the answer goes to the events. */
 int imap_id(struct imap_conn *c, const char *const *fields, size_t n,
 	    struct pn_error *err) PN_WUR;
+/* out points into the connection: valid until the next imap_namespace or
+ * imap_conn_free. */
 int imap_namespace(struct imap_conn *c, struct imap_namespaces *out,
 		   struct pn_error *err) PN_WUR;
 int imap_compress(struct imap_conn *c, struct pn_error *err) PN_WUR;
@@ -720,7 +724,9 @@ int imap_subscribe(struct imap_conn *c, const char *mailbox, bool subscribe,
 /* LIST (LSUB when lsub) with optional LIST-EXTENDED selection and
  * return options ("SPECIAL-USE", "STATUS (MESSAGES UNSEEN)" ...).  Each
  * entry, and each STATUS answer of LIST-STATUS, is handed to fn while the
- * responses stream in. */
+ * responses stream in: fn(ctx, e, NULL) for a LIST/LSUB entry, fn(ctx,
+ * NULL, st) for a STATUS (which follows its mailbox's LIST); both are
+ * valid only during the call. */
 struct imap_list_opts {
 	bool lsub;
 	const char *select;	/* "SUBSCRIBED", "SPECIAL-USE", or NULL */
@@ -733,7 +739,7 @@ int imap_list(struct imap_conn *c, const char *ref, const char *pattern,
 			 const struct imap_status_info *st),
 	      void *ctx, struct pn_error *err) PN_WUR;
 /* items: "MESSAGES UNSEEN UIDNEXT UIDVALIDITY" (and SIZE, HIGHESTMODSEQ
- * where offered). */
+ * where offered; NULL: those four).  out->name is NULL on return. */
 int imap_status(struct imap_conn *c, const char *mailbox, const char *items,
 		struct imap_status_info *out, struct pn_error *err) PN_WUR;
 
