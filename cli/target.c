@@ -402,8 +402,10 @@ static int prompt_password(const char *prompt, struct pn_buf *out,
 	signal(SIGINT, restore_tty);
 	signal(SIGTERM, restore_tty);
 	signal(SIGHUP, restore_tty);
-	if (write(fd, prompt, strlen(prompt)) < 0 ||
-	    tcsetattr(fd, TCSAFLUSH, &t) < 0)
+	/* Echo off before the prompt shows: an answer typed as soon as it
+	 * appears must neither echo nor be flushed away. */
+	if (tcsetattr(fd, TCSAFLUSH, &t) < 0 ||
+	    write(fd, prompt, strlen(prompt)) < 0)
 		rc = -1;
 	else
 		rc = read_tty_line(fd, out);

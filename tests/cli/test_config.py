@@ -96,7 +96,9 @@ class FakeServer:
 
     CAPS = "IMAP4rev1 AUTH=PLAIN"
 
-    def __init__(self):
+    def __init__(self, caps=None):
+        if caps:
+            self.CAPS = caps
         self.sock = socket.socket()
         self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         self.sock.bind(("127.0.0.1", 0))
@@ -450,8 +452,8 @@ def help_texts():
 
 # ---- password sources against the scripted server ---------------------------------
 
-def with_server(fn):
-    srv = FakeServer()
+def with_server(fn, caps=None):
+    srv = FakeServer(caps)
     try:
         return fn(srv)
     finally:
@@ -591,6 +593,24 @@ def preauth_tunnel_needs_no_password():
     check(not os.path.exists(marker), "password_command ran for a PREAUTH tunnel")
     rc, out, err = e.run(["ls", "--tunnel", "python3 " + script])
     eq((rc, out, err), (0, "INBOX\n", ""), "--tunnel")
+
+
+@test
+def append_respects_appendlimit():
+    def body(srv):
+        e = Env(account(srv.port, "password_command = echo pw\n"))
+        small = os.path.join(e.dir, "small.eml")
+        big = os.path.join(e.dir, "big.eml")
+        with open(small, "wb") as f:
+            f.write(b"Subject: s\r\n\r\nx\r\n")
+        with open(big, "wb") as f:
+            f.write(b"Subject: b\r\n\r\n" + b"y" * 200 + b"\r\n")
+        rc, out, err = e.run(["append", "fake", "INBOX", small, big])
+        eq(rc, 1, "status")
+        eq(err, "postern append: %s: 216 bytes is more than the server's APPENDLIMIT of "
+           "100 bytes\npostern append: nothing appended\n" % big, "error")
+        check(not any(b"APPEND" in l.upper() for l in srv.lines), "APPEND sent: %r" % srv.lines)
+    with_server(body, "IMAP4rev1 AUTH=PLAIN APPENDLIMIT=100")
 
 
 @test
