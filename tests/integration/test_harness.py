@@ -92,6 +92,53 @@ def auth_mech(info, mech):
     return typ == "OK"
 
 
+EXTENSIONS = ("IDLE", "NAMESPACE", "UIDPLUS", "MOVE", "CONDSTORE",
+              "QRESYNC", "ESEARCH", "SORT", "THREAD=REFERENCES",
+              "LIST-STATUS", "SPECIAL-USE", "BINARY", "CATENATE",
+              "MULTIAPPEND", "LITERAL+", "UNSELECT", "ENABLE", "ID",
+              "COMPRESS=DEFLATE", "QUOTA", "ACL", "METADATA", "SASL-IR")
+
+
+def extensions(info):
+    m = imaplib.IMAP4_SSL(info["host"], info["imaps_port"],
+                          ssl_context=ctx_for(info), timeout=TIMEOUT)
+    m.login("alice", info["users"]["alice"])
+    typ, data = m.capability()
+    caps = set(data[0].decode().upper().split())
+    m.logout()
+    missing = [e for e in EXTENSIONS if e not in caps]
+    if missing:
+        raise AssertionError("missing after login: %s" % " ".join(missing))
+    return True
+
+
+def metadata_quota_acl(info):
+    """The plugins behind QUOTA, ACL and METADATA really work."""
+    for c in ("SETMETADATA", "GETMETADATA"):
+        imaplib.Commands.setdefault(c, ("AUTH", "SELECTED"))
+    m = imaplib.IMAP4_SSL(info["host"], info["imaps_port"],
+                          ssl_context=ctx_for(info), timeout=TIMEOUT)
+    m.login("alice", info["users"]["alice"])
+    typ, _ = m._simple_command("SETMETADATA", "INBOX",
+                               '(/private/comment "harness")')
+    if typ != "OK":
+        raise AssertionError("SETMETADATA: %s" % typ)
+    typ, data = m._simple_command("GETMETADATA", "INBOX",
+                                  "/private/comment")
+    _t, md = m._untagged_response(typ, data, "METADATA")
+    if b"harness" not in b" ".join(x if isinstance(x, bytes) else x[1]
+                                  for x in md if x):
+        raise AssertionError("GETMETADATA gave %r" % (md,))
+    typ, q = m.getquotaroot("INBOX")
+    if typ != "OK" or not any(b"STORAGE" in x for x in q[1] if x):
+        raise AssertionError("GETQUOTAROOT: %r" % (q,))
+    typ, r = m.myrights("INBOX")
+    if typ != "OK":
+        raise AssertionError("MYRIGHTS: %r" % (r,))
+    m.logout()
+    return True
+
+
 def bad_password_refused(info):
     m = imaplib.IMAP4(info["host"], info["imap_port"], timeout=TIMEOUT)
     try:
@@ -157,7 +204,7 @@ def cert_rejected(info, cert, key, host):
 
 def main():
     d = tempfile.mkdtemp(prefix="postern-harness-")
-    print("1..12")
+    print("1..14")
     try:
         try:
             info = dovecot.start(d)
@@ -175,6 +222,10 @@ def main():
                 lambda: login_imaps(info))
         for mech in ("PLAIN", "LOGIN", "CRAM-MD5"):
             attempt("AUTHENTICATE %s" % mech, lambda: auth_mech(info, mech))
+        attempt("extensions offered: " + " ".join(EXTENSIONS),
+                lambda: extensions(info))
+        attempt("METADATA, QUOTA and ACL answer",
+                lambda: metadata_quota_acl(info))
         attempt("a wrong password is refused",
                 lambda: bad_password_refused(info))
         attempt("PREAUTH tunnel: %s" % info["preauth_cmd"],
