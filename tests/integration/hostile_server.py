@@ -17,11 +17,12 @@ Scenarios (by name):
   huge-literal        after login, the first LIST/SELECT/FETCH/... gets
                       "* 1 FETCH (UID 1 BODY[] {5000000000}" then bytes
                       trickling slowly (never the whole literal)
-  seqset-bomb         after login, the first LIST/SELECT/... gets
+  seqset-bomb         after login, every LIST/SELECT/SEARCH/FETCH... gets
                       "* ESEARCH ... ALL 1:4294967295", "* VANISHED
                       (EARLIER) 1:4294967295", "* SEARCH 1 2 ... 100000",
-                      an ESEARCH ALL of 100000 separate numbers, then a
-                      normal answer
+                      an ESEARCH ALL of 100000 separate numbers and
+                      "* 4294967295 EXISTS" before a normal answer;
+                      SELECT/EXAMINE say 4294967295 EXISTS
   disconnect-mid-literal
                       after login: "* 1 FETCH (UID 1 BODY[] {20000}" and
                       10000 bytes, then closes
@@ -234,8 +235,10 @@ class Conn:
             if not self.authed:
                 self.send("%s BAD log in first\r\n" % tag)
                 return True
-            if sc in ("huge-literal", "seqset-bomb",
-                      "disconnect-mid-literal") and not self.payload_sent:
+            # the bomb comes with every command; the others once
+            if sc == "seqset-bomb" or (sc in (
+                    "huge-literal", "disconnect-mid-literal") and
+                    not self.payload_sent):
                 self.payload_sent = True
                 if not self.payload(tag):
                     return False
@@ -313,9 +316,12 @@ class Conn:
             self.send("* STATUS INBOX (MESSAGES 0 UNSEEN 0 UIDNEXT 1 "
                       "UIDVALIDITY 1)\r\n%s OK done\r\n" % tag)
         elif cmd in ("SELECT", "EXAMINE"):
-            self.send("* 0 EXISTS\r\n* OK [UIDVALIDITY 1] ok\r\n"
-                      "* OK [UIDNEXT 1] ok\r\n* FLAGS (\\Seen)\r\n"
-                      "%s OK [READ-WRITE] done\r\n" % tag)
+            # the bomb claims the largest mailbox IMAP can number
+            n = 4294967295 if self.srv.scenario == "seqset-bomb" else 0
+            self.send("* %d EXISTS\r\n* OK [UIDVALIDITY 1] ok\r\n"
+                      "* OK [UIDNEXT %d] ok\r\n* FLAGS (\\Seen)\r\n"
+                      "%s OK [READ-WRITE] done\r\n" % (
+                          n, min(n + 1, 4294967295), tag))
         else:
             self.send("%s OK done\r\n" % tag)
 

@@ -170,8 +170,9 @@ def client_setup(tmp, ca):
     return env
 
 
-def client_argv(scheme, port, ca, tls=None, cafile=True):
-    argv = [POSTERN, "ls", "%s://alice@127.0.0.1:%d/" % (scheme, port)]
+def client_argv(scheme, port, ca, tls=None, cafile=True, cmd=None):
+    argv = [POSTERN] + (cmd or ["ls"])
+    argv.insert(2, "%s://alice@127.0.0.1:%d/" % (scheme, port))
     if tls:
         argv += ["--tls", tls]
     if cafile:
@@ -227,10 +228,10 @@ def case(name, srv, r, *checks):
 
 
 def run_case(env, ca, certs, scenario, scheme="imap", tls=None,
-             cafile=True):
+             cafile=True, cmd=None):
     srv = hostile_server.HostileServer(scenario, certs).start()
     try:
-        r = Run(client_argv(scheme, srv.port, ca, tls, cafile), env)
+        r = Run(client_argv(scheme, srv.port, ca, tls, cafile, cmd), env)
         time.sleep(0.1)  # let the server threads record the last lines
     finally:
         srv.stop()
@@ -238,10 +239,10 @@ def run_case(env, ca, certs, scenario, scheme="imap", tls=None,
 
 
 def main():
-    print("1..14")
+    print("1..16")
     why = cli_ready()
     if why:
-        for i in range(14):
+        for i in range(16):
             tap(False, "hostile case %d cannot run" % (i + 1), why)
         return
     tmp = tempfile.mkdtemp(prefix="postern-hostile-")
@@ -314,7 +315,20 @@ def main():
              ("under 5 s", r.secs < 5),
              ("max RSS < %d MB" % rss_limit, r.rss_mb < rss_limit))
 
-        # 10. connection dropped inside a literal
+        # 10-11. the bomb against fetch: 4294967295 EXISTS, SEARCH and
+        # ESEARCH answers of every shape; nothing may be per message
+        for extra in ([], ["--search", "ALL"]):
+            srv, r = run_case(env, ca, certs, "seqset-bomb",
+                              cmd=["fetch", "INBOX"] + extra)
+            case("seqset-bomb: %s with 4294967295 EXISTS, bounded" %
+                 " ".join(["fetch INBOX"] + extra), srv, r,
+                 ("no crash", no_crash(r)),
+                 ("exit 0 or a clear refusal",
+                  r.rc == 0 or clear_refusal(r, r".")),
+                 ("under 5 s", r.secs < 5),
+                 ("max RSS < %d MB" % rss_limit, r.rss_mb < rss_limit))
+
+        # 12. connection dropped inside a literal
         srv, r = run_case(env, ca, certs, "disconnect-mid-literal")
         case("disconnect-mid-literal: error names the drop",
              srv, r, ("no crash", no_crash(r)),
@@ -322,7 +336,7 @@ def main():
               clear_refusal(r, r"clos|disconnect|eof|literal")),
              ("under 5 s", r.secs < 5))
 
-        # 11. garbage greeting
+        # 13. garbage greeting
         srv, r = run_case(env, ca, certs, "garbage")
         case("garbage: refused, no password", srv, r,
              ("no crash", no_crash(r)),
@@ -331,7 +345,7 @@ def main():
              ("no LOGIN/AUTHENTICATE sent", not srv.sent_credentials(None)),
              ("under 5 s", r.secs < 5))
 
-        # 12. BYE greeting
+        # 14. BYE greeting
         srv, r = run_case(env, ca, certs, "bye-greeting")
         case("bye-greeting: refused with the server's reason", srv, r,
              ("no crash", no_crash(r)),
@@ -339,7 +353,7 @@ def main():
               clear_refusal(r, r"bye|too many connections")),
              ("no LOGIN/AUTHENTICATE sent", not srv.sent_credentials(None)))
 
-        # 13-14. certificate failures over implicit TLS
+        # 15-16. certificate failures over implicit TLS
         srv, r = run_case(env, ca, certs, "wrong-host-cert", scheme="imaps")
         case("wrong-host-cert: refused, names the host mismatch", srv, r,
              ("no crash", no_crash(r)),
