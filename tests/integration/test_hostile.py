@@ -261,15 +261,22 @@ def main():
         # 2-3. injected responses after STARTTLS OK: discarded or refused
         for tls in ("starttls", None):
             srv, r = run_case(env, ca, certs, "starttls-injection", tls=tls)
+            tls_lines = srv.lines("tls")
+            recap = bool(tls_lines) and \
+                tls_lines[0][2].split(b" ")[1:2] == [b"CAPABILITY"]
+            # success only counts with the capabilities asked again
+            # over TLS (CVE-2020-14954/CVE-2021-22946: not taken from
+            # the injected [CAPABILITY ...] sent before the handshake)
             ok_path = r.rc == 0 and "INJECTED" not in r.out and \
-                "INBOX" in r.out
+                "INBOX" in r.out and recap
             refused = clear_refusal(r, r"starttls|tls|inject|unexpected|"
                                     r"before")
             case("starttls-injection%s: injected data ignored or refused,"
                  " no password in plaintext" % (
                      " --tls starttls" if tls else " (default on loopback)"),
                  srv, r, ("no crash", no_crash(r)),
-                 ("listed without INJECTED, or refused clearly",
+                 ("listed without INJECTED after a new CAPABILITY, or "
+                  "refused clearly",
                   ok_path or refused),
                  ("no LOGIN/AUTHENTICATE before TLS",
                   not srv.sent_credentials("plain")))
