@@ -91,6 +91,14 @@ static uint64_t sum_final(const struct md_cache_sum *s)
 	return h;
 }
 
+uint64_t md_cache_checksum(const char *p, size_t n)
+{
+	struct md_cache_sum s = { 0 };
+
+	sum_update(&s, p, n);
+	return sum_final(&s);
+}
+
 static uint64_t name_hash(const char *s, size_t n)
 {
 	uint64_t h = 0xcbf29ce484222325ull;

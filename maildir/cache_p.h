@@ -102,6 +102,9 @@ struct md_cache_sum {
 	size_t ntail;
 };
 
+/* The header's checksum of a body (tests forge caches with it). */
+uint64_t md_cache_checksum(const char *p, size_t n);
+
 /* Writing streams records to "postern-cache.tmp.PID" and renames it over
  * the cache at the end, so readers see the old file or the new one. */
 struct md_cache_writer {
