@@ -534,8 +534,21 @@ def _kill(pid):
     return not _alive(pid)
 
 
+def _ours(pid, d):
+    """True when pid is the Dovecot master started with d's config: a
+    recorded PID may have been reused by an unrelated process since."""
+    try:
+        with open("/proc/%d/cmdline" % pid, "rb") as f:
+            argv = f.read().split(b"\0")
+    except OSError:
+        return False
+    conf = os.path.join(d, "dovecot.conf").encode()
+    return any(a.endswith(b"dovecot") for a in argv[:1]) and conf in argv
+
+
 def stop(d):
-    """Stop the instance in d; True when its master is gone."""
+    """Stop the instance in d; True when its master is gone.  Only a
+    process that is Dovecot running d's config is ever signalled."""
     d = os.path.abspath(d)
     pid = _read_pid(d)
     if pid is None:
@@ -544,6 +557,8 @@ def stop(d):
                 pid = json.load(f)["pid"]
         except (OSError, ValueError, KeyError):
             return True
+    if not _ours(pid, d):
+        return True  # not running: the PID is gone or now someone else's
     return _kill(pid)
 
 
