@@ -110,7 +110,7 @@ static const struct help_entry help_texts[] = {
 	  "Every FILE is checked first: one that is not a message, or is over\n"
 	  "the server's APPENDLIMIT, means nothing is appended.  LF line\n"
 	  "endings are sent as CRLF.  Several files go in one MULTIAPPEND when\n"
-	  "the server offers it.\n"
+	  "the server offers it (up to 100 a command).\n"
 	  "\n" TARGET_HELP },
 	{ "postern accounts",
 	  "usage: postern accounts [--json]\n"

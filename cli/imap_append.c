@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -28,12 +29,16 @@ static const char CMD[] = "postern append";
 
 #define MAX_FLAGS 64
 #define SCAN_CHUNK 65536
+/* Messages per MULTIAPPEND: each needs an open file while it goes. */
+#define MULTIAPPEND_MAX 100
 
 struct upload {
 	const char *label;	/* the operand ("-" for stdin) */
 	int fd;			/* at offset 0, CRLF line endings */
 	uint64_t size;
-	bool converted;
+	uint64_t file_size;	/* as checked, to notice a change */
+	bool converted;		/* LF: sent through a CRLF copy */
+	bool spooled;		/* a temporary copy (stdin, a pipe) */
 };
 
 struct batch {
@@ -63,7 +68,9 @@ static int temp_fd(struct pn_error *err)
 	return fd;
 }
 
-static int spool_stdin(struct pn_error *err)
+/* stdin, a FIFO or <(process substitution): copied to a temporary file,
+ * because the size must be known before the literal is sent. */
+static int spool(int in, struct pn_error *err)
 {
 	char buf[SCAN_CHUNK];
 	ssize_t n;
@@ -72,19 +79,19 @@ static int spool_stdin(struct pn_error *err)
 	if (fd < 0)
 		return -1;
 	for (;;) {
-		n = read(STDIN_FILENO, buf, sizeof(buf));
+		n = read(in, buf, sizeof(buf));
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n <= 0)
 			break;
 		if (pn_write_all(fd, buf, (size_t)n) < 0) {
 			close(fd);
-			return pn_error_errno(err, errno, "spooling stdin");
+			return pn_error_errno(err, errno, "spooling");
 		}
 	}
 	if (n < 0) {
 		close(fd);
-		return pn_error_errno(err, errno, "reading stdin");
+		return pn_error_errno(err, errno, "read");
 	}
 	return fd;
 }
@@ -135,42 +142,123 @@ static int scan(int fd, bool *field_out, bool *bare_lf_out,
 	return 0;
 }
 
-/* CRLF everywhere through the MIME writer (binary parts left alone). */
-static int to_crlf(struct upload *u, struct pn_error *err)
+static int count_bytes(void *ctx, const char *data, size_t len)
+{
+	(void)data;
+	*(uint64_t *)ctx += len;
+	return 0;
+}
+
+/* CRLF everywhere through the MIME writer (binary parts left alone):
+ * into a temporary file (out >= 0 gets it), or only counted (out_fd
+ * NULL), which is how the size is known when the file is checked. */
+static int to_crlf(int in_fd, int *out_fd, uint64_t *size_out,
+		   struct pn_error *err)
 {
 	static const struct mime_write_opts wo = { "\r\n" };
 	struct mime_message *msg = NULL;
-	int out, in = dup(u->fd);
+	int rc, out = -1, in = dup(in_fd);
 
 	if (in < 0)
 		return pn_error_errno(err, errno, "dup");
+	*size_out = 0;
+	/* parse_fd reads from the current offset; the source it keeps is
+	 * its own (the dup is closed either way). */
 	lseek(in, 0, SEEK_SET);
-	if (mime_parse_fd(in, NULL, NULL, &msg, err) < 0) {
-		close(in);
-		return -1;
-	}
+	rc = mime_parse_fd(in, NULL, NULL, &msg, err);
 	close(in);
-	out = temp_fd(err);
-	if (out < 0 || mime_write_fd(mime_message_root(msg), &wo, out, err) < 0) {
-		if (out >= 0)
-			close(out);
-		mime_message_free(&msg);
+	if (rc < 0)
 		return -1;
-	}
+	if (out_fd && (out = temp_fd(err)) < 0)
+		rc = -1;
+	else if (out_fd)
+		rc = mime_write_fd(mime_message_root(msg), &wo, out, err);
+	else
+		rc = mime_write(mime_message_root(msg), &wo, count_bytes,
+				size_out, err);
 	mime_message_free(&msg);
-	close(u->fd);
-	u->fd = out;
-	u->converted = true;
-	return 0;
+	if (rc < 0 && out >= 0)
+		close(out);
+	if (rc == 0 && out_fd)
+		*out_fd = out;
+	return rc;
 }
 
 static int open_input(struct upload *u, struct pn_error *err)
 {
-	if (strcmp(u->label, "-") == 0)
-		u->fd = spool_stdin(err);
-	else if ((u->fd = open(u->label, O_RDONLY | O_CLOEXEC)) < 0)
+	struct stat st;
+	int fd;
+
+	if (strcmp(u->label, "-") == 0) {
+		u->fd = spool(STDIN_FILENO, err);
+		u->spooled = true;
+		return u->fd < 0 ? -1 : 0;
+	}
+	fd = open(u->label, O_RDONLY | O_CLOEXEC);
+	if (fd < 0 || fstat(fd, &st) < 0) {
 		pn_error_errno(err, errno, "cannot open");
+		if (fd >= 0)
+			close(fd);
+		return -1;
+	}
+	if (S_ISDIR(st.st_mode)) {
+		close(fd);
+		return pn_error_set(err, PN_EINVAL, "is a directory");
+	}
+	u->fd = fd;
+	if (S_ISREG(st.st_mode))
+		return 0;
+	u->fd = spool(fd, err);
+	u->spooled = true;
+	close(fd);
 	return u->fd < 0 ? -1 : 0;
+}
+
+/* Checked files are closed until their turn, so thousands of them do not
+ * exhaust descriptors (a spool of stdin or a pipe cannot be reopened and
+ * stays open); an LF file is converted only when its turn comes. */
+static void park(struct upload *u)
+{
+	if (u->spooled || u->fd < 0)
+		return;
+	close(u->fd);
+	u->fd = -1;
+}
+
+static int reopen(struct upload *u, struct pn_error *err)
+{
+	struct stat st;
+
+	if (u->fd >= 0)
+		return lseek(u->fd, 0, SEEK_SET) < 0 ?
+			pn_error_errno(err, errno, "seek") : 0;
+	u->fd = open(u->label, O_RDONLY | O_CLOEXEC);
+	if (u->fd < 0 || fstat(u->fd, &st) < 0)
+		return pn_error_errno(err, errno, "cannot open");
+	if ((uint64_t)st.st_size != u->file_size)
+		return pn_error_set(err, PN_EINVAL, "changed since it was checked (%" PRIu64 " bytes then, %lld now)",
+				    u->file_size, (long long)st.st_size);
+	return 0;
+}
+
+static int unpark(struct upload *u, struct pn_error *err)
+{
+	uint64_t size;
+	int out;
+
+	if (reopen(u, err) < 0)
+		return -1;
+	if (!u->converted)
+		return 0;
+	if (to_crlf(u->fd, &out, &size, err) < 0)
+		return -1;
+	close(u->fd);
+	u->fd = out;
+	u->spooled = true;	/* the temporary copy cannot be reopened */
+	u->converted = false;	/* done */
+	if (lseek(out, 0, SEEK_END) != (off_t)u->size)
+		return pn_error_set(err, PN_EINVAL, "changed since it was checked");
+	return lseek(out, 0, SEEK_SET) < 0 ? pn_error_errno(err, errno, "seek") : 0;
 }
 
 static int prepare(struct upload *u, struct pn_error *err)
@@ -180,22 +268,17 @@ static int prepare(struct upload *u, struct pn_error *err)
 
 	if (open_input(u, err) < 0)
 		return -1;
-	if (fstat(u->fd, &st) < 0)
-		return pn_error_errno(err, errno, "stat");
-	if (!S_ISREG(st.st_mode))
-		return pn_error_set(err, PN_EINVAL, "not a regular file");
 	if (scan(u->fd, &field, &bare_lf, err) < 0)
 		return -1;
 	if (!field)
 		return pn_error_set(err, PN_EPARSE,
 				    "not a mail message (no header fields before the first blank line)");
-	if (bare_lf && to_crlf(u, err) < 0)
-		return -1;
 	if (fstat(u->fd, &st) < 0)
 		return pn_error_errno(err, errno, "stat");
-	u->size = (uint64_t)st.st_size;
-	if (lseek(u->fd, 0, SEEK_SET) < 0)
-		return pn_error_errno(err, errno, "seek");
+	u->file_size = u->size = (uint64_t)st.st_size;
+	u->converted = bare_lf;
+	if (bare_lf && to_crlf(u->fd, NULL, &u->size, err) < 0)
+		return -1;
 	return 0;
 }
 
@@ -215,6 +298,7 @@ static int prepare_all(struct batch *b, uint64_t limit)
 				  b->u[i].label, b->u[i].size, limit);
 			failed++;
 		}
+		park(&b->u[i]);
 	}
 	if (failed)
 		cli_error(CMD, "nothing appended");
@@ -277,13 +361,23 @@ static int send_some(struct imap_conn *c, const char *mailbox,
 		cli_error(CMD, "out of memory");
 		return -1;
 	}
-	for (i = 0; i < n; i++)
-		fill_msg(b, &b->u[first + i], &m[i]);
-	memset(&r, 0, sizeof(r));
 	pn_error_clear(&err);
+	for (i = 0; i < n; i++) {
+		if (unpark(&b->u[first + i], &err) < 0) {
+			cli_error(CMD, "%s: %s", b->u[first + i].label, err.msg);
+			free(m);
+			return -1;
+		}
+		fill_msg(b, &b->u[first + i], &m[i]);
+	}
+	memset(&r, 0, sizeof(r));
 	rc = imap_append(c, mailbox, m, n, &r, &err);
 	if (rc < 0)
 		cli_error(CMD, "%s: %s", b->u[first].label, err.msg);
+	for (i = 0; i < n; i++) {
+		close(b->u[first + i].fd);
+		b->u[first + i].fd = -1;
+	}
 	for (i = 0; rc == 0 && i < n; i++)
 		report(&b->u[first + i], &r, i);
 	imap_seqset_free(&r.uids);
@@ -291,15 +385,28 @@ static int send_some(struct imap_conn *c, const char *mailbox,
 	return rc;
 }
 
+/* Each message of a MULTIAPPEND holds a descriptor (two while an LF
+ * file is converted) until the command ends: stay well under the limit. */
+static size_t batch_size(void)
+{
+	struct rlimit rl;
+	size_t n = MULTIAPPEND_MAX;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY &&
+	    rl.rlim_cur / 4 < n)
+		n = rl.rlim_cur / 4;
+	return n ? n : 1;
+}
+
 static int send_all(struct imap_conn *c, const char *mailbox,
 		    const struct batch *b)
 {
-	size_t i;
+	size_t i, step = 1;
 
-	if (b->n > 1 && imap_caps_has(imap_conn_caps(c), "MULTIAPPEND"))
-		return send_some(c, mailbox, b, 0, b->n);
-	for (i = 0; i < b->n; i++) {
-		if (send_some(c, mailbox, b, i, 1) < 0)
+	if (imap_caps_has(imap_conn_caps(c), "MULTIAPPEND"))
+		step = batch_size();
+	for (i = 0; i < b->n; i += step) {
+		if (send_some(c, mailbox, b, i, b->n - i < step ? b->n - i : step) < 0)
 			return -1;
 	}
 	return 0;
