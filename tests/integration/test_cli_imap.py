@@ -294,6 +294,43 @@ def append_flags_and_date():
 
 
 @test
+def append_many_in_batches():
+    box = "Batches"
+    c = imap()
+    c.create(box)
+    c.logout()
+    datas = [message(b"batch %d" % i).replace(b"\r\n", b"\n" if i % 2 else b"\r\n")
+             for i in range(130)]
+    paths = [write("batch%03d.eml" % i, d) for i, d in enumerate(datas)]
+    rows = appended(ok(["append", "dv", box] + paths))
+    eq([r[0] for r in rows], paths, "one line per file, in order")
+    eq(imap_count(box), 130, "all there")
+    for i in (0, 1, 99, 100, 129):
+        eq(imap_fetch_raw(box, rows[i][1]), datas[i].replace(b"\r\n", b"\n").replace(b"\n", b"\r\n"),
+           "file %d" % i)
+
+
+@test
+def append_fifo_and_directory():
+    data = message(b"through a fifo")
+    fifo = os.path.join(CTX["tmp"], "fifo")
+    os.mkfifo(fifo)
+    p = subprocess.Popen(["sh", "-c", "cat > '%s'" % fifo], stdin=subprocess.PIPE)
+    rows = None
+    try:
+        p.stdin.write(data)
+        p.stdin.close()
+        rows = appended(ok(["append", "dv", "INBOX", fifo]))
+    finally:
+        p.wait(timeout=30)
+    eq(imap_fetch_raw("INBOX", rows[0][1]), data, "bytes")
+    rc, out, err = run(["append", "dv", "INBOX", CTX["tmp"]])
+    eq(rc, 1, "directory status")
+    eq(err, "postern append: %s: is a directory\npostern append: nothing appended\n" % CTX["tmp"],
+       "directory error")
+
+
+@test
 def append_unknown_mailbox():
     rc, out, err = run(["append", "dv", "NoSuchBox", write("x.eml", message(b"x"))])
     eq(rc, 1, "status")
@@ -328,6 +365,33 @@ def fetch_list_and_json():
     eq(rec["size"], len(message(b"=?utf-8?q?list_me_=E2=9C=93?=")), "size")
     check(re.match(r"^\d\d-[A-Z][a-z]{2}-\d{4} \d\d:\d\d:\d\d [+-]\d{4}$", rec["internaldate"]),
           "internaldate %r" % rec["internaldate"])
+
+
+@test
+def fetch_sanitises_for_a_terminal():
+    import pty
+    uid = imap_append("INBOX", message(b"evil \x1b]0;pwned\x07 \x1b[31mred \xe2\x80\xaeabc"))
+    master, slave = pty.openpty()
+    p = subprocess.Popen([POSTERN, "fetch", "dv", "INBOX", "--uid", str(uid)], stdout=slave,
+                         stderr=subprocess.PIPE, stdin=subprocess.DEVNULL, env=CTX["env"])
+    os.close(slave)
+    seen = b""
+    while True:
+        try:
+            chunk = os.read(master, 65536)
+        except OSError:
+            break
+        if not chunk:
+            break
+        seen += chunk
+    p.wait(timeout=30)
+    os.close(master)
+    eq(p.returncode, 0, "status")
+    check(b"evil" in seen and b"red" in seen, "subject shown: %r" % seen)
+    check(b"\x1b" not in seen and b"\x07" not in seen, "control bytes reached the tty: %r" % seen)
+    check("\u202e".encode() not in seen, "bidi override reached the tty")
+    raw = ok(["fetch", "dv", "INBOX", "--uid", str(uid), "--json"])
+    check(b"\\u001b" in raw, "JSON escapes ESC: %r" % raw)
 
 
 @test
