@@ -515,6 +515,18 @@ def target_tunnel_preauth():
 
 
 @test
+def each_sasl_mechanism():
+    for mech in ("auto", "plain", "login", "cram-md5"):
+        out = ok(["ls", "dv", "--auth", mech]).decode()
+        check("INBOX" in out.splitlines(), "--auth %s: %r" % (mech, out))
+    info = CTX["info"]
+    rc, out, err = run(["ls", "dv", "--user", "bob"])
+    eq(rc, 1, "wrong password status")
+    eq(len(err.splitlines()), 1, "one line: %r" % err)
+    check(info["users"]["alice"] not in err, "password in the error")
+
+
+@test
 def self_signed_refused():
     info = CTX["info"]
     # "localhost": no account matches, so no cafile is borrowed.
