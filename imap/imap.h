@@ -440,8 +440,11 @@ int imap_status_decode(const struct imap_response *r, bool utf8_accepted,
 
 /* ---- SEARCH / SORT (numbers) and ESEARCH (RFC 4731) ---- */
 struct imap_search_result {
-	struct imap_seqset set;	/* the numbers, as ranges (caller frees
-				   with imap_seqset_free) */
+	struct imap_seqset set;	/* the numbers, as ranges */
+	/* SORT: the numbers in the server's order (a set forgets it);
+	 * malloc'd, NULL for SEARCH/ESEARCH. */
+	uint32_t *order;
+	size_t norder, order_cap;
 	bool uid;		/* ESEARCH said UID */
 	const char *tag;	/* ESEARCH (TAG "a3"), or NULL */
 	bool has_min, has_max, has_count;
@@ -454,6 +457,8 @@ struct imap_search_result {
 int imap_search_decode(const struct imap_response *r,
 		       struct imap_search_result *out,
 		       struct pn_error *err) PN_WUR;
+/* Free set and order (the struct itself is the caller's). */
+void imap_search_result_free(struct imap_search_result *r);
 
 /* ---- response codes (RFC 3501 7.1, RFC 5530, 4315 UIDPLUS, 7162) ---- */
 struct imap_code_info {

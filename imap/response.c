@@ -408,6 +408,28 @@ static int search_modseq(const struct imap_arg *a,
 	return 0;
 }
 
+/* RFC 5256 4: SORT answers in the requested order; several responses add
+ * up, in order. */
+static int add_order(struct imap_search_result *out, const uint32_t *v,
+		     size_t n, struct pn_error *err)
+{
+	if (out->norder + n > out->order_cap) {
+		size_t cap = out->order_cap ? out->order_cap : 64;
+		uint32_t *p;
+
+		while (cap < out->norder + n)
+			cap *= 2;
+		p = realloc(out->order, cap * sizeof(*p));
+		if (!p)
+			return pn_error_set(err, PN_ENOMEM, "SORT: out of memory");
+		out->order = p;
+		out->order_cap = cap;
+	}
+	memcpy(out->order + out->norder, v, n * sizeof(*v));
+	out->norder += n;
+	return 0;
+}
+
 static int search_plain(const struct imap_response *r,
 			struct imap_search_result *out, struct pn_error *err)
 {
@@ -429,12 +451,22 @@ static int search_plain(const struct imap_response *r,
 		else
 			n++;
 	}
+	if (rc == 0 && strcmp(r->name, "SORT") == 0)
+		rc = add_order(out, v, n, err);
 	if (rc == 0) {
 		qsort(v, n, sizeof(*v), cmp_u32);
 		rc = add_numbers(out, v, n, err);
 	}
 	free(v);
 	return rc;
+}
+
+void imap_search_result_free(struct imap_search_result *r)
+{
+	imap_seqset_free(&r->set);
+	free(r->order);
+	r->order = NULL;
+	r->norder = r->order_cap = 0;
 }
 
 static int esearch_u32(const struct imap_arg *v, const char *what,

@@ -491,10 +491,34 @@ static void test_search_accumulates(void **state)
 		assert_int_equal(imap_search_decode(r, &s, &err), 0);
 		assert_int_equal(s.set.n, 1);
 		assert_int_equal(imap_seqset_count(&s.set, 0), 200000);
+		/* SORT keeps the server's order as well. */
+		assert_int_equal(s.norder, 200000);
+		assert_int_equal(s.order[0], 200000);
+		assert_int_equal(s.order[199999], 1);
 		imap_parser_free(&big);
 	}
-	imap_seqset_free(&s.set);
+	imap_search_result_free(&s);
+	assert_null(s.order);
 	pn_buf_free(&line);
+}
+
+/* SORT answers in order, across responses; SEARCH has no order. */
+static void test_sort_order(void **state)
+{
+	struct imap_search_result s = { 0 };
+	struct pn_error err;
+	static const uint32_t want[] = { 9, 1, 5, 2, 84, 882, 3, 4, 7 };
+
+	(void)state;
+	assert_int_equal(imap_search_decode(P("* SORT 9 1 5 2 84 882 3 4\r\n"),
+					    &s, &err), 0);
+	assert_int_equal(imap_search_decode(P("* SORT 7\r\n"), &s, &err), 0);
+	assert_int_equal(s.norder, 9);
+	assert_memory_equal(s.order, want, sizeof(want));
+	imap_search_result_free(&s);
+	assert_int_equal(imap_search_decode(P("* SEARCH 3 1\r\n"), &s, &err), 0);
+	assert_null(s.order);
+	imap_search_result_free(&s);
 }
 
 /* ---- NAMESPACE ---- */
@@ -611,6 +635,7 @@ int main(void)
 		cmocka_unit_test(test_status),
 		cmocka_unit_test(test_search),
 		cmocka_unit_test(test_search_accumulates),
+		cmocka_unit_test(test_sort_order),
 		cmocka_unit_test(test_namespace),
 		cmocka_unit_test(test_quota),
 		cmocka_unit_test(test_vanished),
