@@ -144,7 +144,7 @@ static void decode_all(const struct imap_response *r)
 	(void)!imap_list_decode(r, true, &le, &err);
 	(void)!imap_status_decode(r, false, &st, &err);
 	(void)!imap_search_decode(r, &sr, &err);
-	imap_seqset_free(&sr.set);
+	imap_search_result_free(&sr);
 	(void)!imap_code_decode(r, &ci, &err);
 	imap_code_info_free(&ci);
 	(void)!imap_namespace_decode(r, &ns, &err);

@@ -455,7 +455,7 @@ static void test_search(void **state)
 		if (strcmp(pn_buf_cstr(&o), searches[i].want) != 0)
 			print_error("case %zu\n", i);
 		assert_string_equal(pn_buf_cstr(&o), searches[i].want);
-		imap_seqset_free(&s.set);
+		imap_search_result_free(&s);
 		pn_buf_free(&o);
 	}
 }
