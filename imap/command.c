@@ -467,12 +467,17 @@ int imap_cmd_send(struct imap_cmd *cmd, struct pn_error *err)
 	}
 	enqueue(cmd->c, cmd);
 	cmd->sent = true;
-	for (i = 0; i < cmd->nlits; i++) {
+	for (i = 0, rc = 1; i < cmd->nlits && rc > 0; i++)
 		rc = send_literal(cmd, &pos, i, err);
-		if (rc <= 0)
-			return rc;
+	if (rc > 0)
+		rc = send_text(cmd, pos, cmd->text.len, err);
+	if (rc < 0) {
+		/* Nobody waits for it: its handlers' contexts are gone. */
+		dequeue(cmd->c, cmd);
+		imap_cmd_free(cmd);
+		return -1;
 	}
-	return send_text(cmd, pos, cmd->text.len, err);
+	return 0;
 }
 
 int imap_conn_send_line(struct imap_conn *c, const char *line, size_t len,

@@ -483,6 +483,129 @@ static void test_loss_inside_literal(void **state)
 	imap_conn_free(&c);
 }
 
+/* ---- literals, MOVE fallback: what goes on the wire, exactly ---- */
+
+static struct imap_conn *fake_preauth(struct fake *f,
+				      const char *const *steps)
+{
+	struct imap_settings s = settings(IMAP_TLS_NONE, 0);
+	struct imap_conn *c = NULL;
+	struct pn_error err;
+
+	fake_start(f, false, NULL, NULL, steps);
+	s.port = f->port;
+	s.host = "127.0.0.1";
+	if (imap_connect(&s, &c, &err) < 0)
+		fail_msg("connect: %s", err.msg);
+	return c;
+}
+
+static void on_exists(void *ctx, const struct imap_response *r)
+{
+	if (r->name && !strcmp(r->name, "EXISTS"))
+		*(uint32_t *)ctx = r->number;
+}
+
+static void test_sync_literal_waits(void **state)
+{
+	static const char *const steps[] = {
+		"* PREAUTH [CAPABILITY IMAP4rev1] hi\r\n", "<",
+		"* 3 EXISTS\r\n+ go ahead\r\n", "<",
+		"a1 OK [APPENDUID 7 3] done\r\n", "<",
+		"a2 NO [LIMIT] too big\r\n", "<", NULL
+	};
+	struct imap_append_msg m = { .data = "hello", .size = 5 };
+	struct imap_append_result ar;
+	struct imap_events ev;
+	uint32_t exists = 0;
+	struct imap_conn *c;
+	struct pn_error err;
+	struct fake f;
+	char *log;
+
+	(void)state;
+	c = fake_preauth(&f, steps);
+	ev.ctx = &exists;
+	ev.untagged = on_exists;
+	imap_conn_set_events(c, &ev);
+	if (imap_append(c, "INBOX", &m, 1, &ar, &err) < 0)
+		fail_msg("append: %s", err.msg);
+	assert_int_equal(exists, 3);	/* dispatched while waiting */
+	assert_int_equal(ar.uidvalidity, 7);
+	assert_true(imap_seqset_contains(&ar.uids, 3));
+	imap_seqset_free(&ar.uids);
+	/* refused instead of "+": the literal is never sent */
+	assert_int_equal(imap_append(c, "Big", &m, 1, NULL, &err), -1);
+	assert_string_equal(err.msg, "APPEND Big: NO [LIMIT] too big");
+	imap_conn_free(&c);
+	log = fake_stop(&f);
+	assert_string_equal(log, "a1 APPEND INBOX {5}\r\nhello\r\n"
+			    "a2 APPEND Big {5}\r\n");
+	free(log);
+}
+
+static void test_literal_plus_minus_and_appendlimit(void **state)
+{
+	static const char *const plus[] = {
+		"* PREAUTH [CAPABILITY IMAP4rev1 LITERAL- APPENDLIMIT=4000] "
+		"hi\r\n", "<", "<", "a1 OK done\r\n", "<", NULL
+	};
+	char big[5000];
+	struct imap_append_msg m = { .data = "hello", .size = 5 };
+	struct imap_append_msg b = { .data = big, .size = sizeof(big) };
+	struct imap_conn *c;
+	struct pn_error err;
+	struct fake f;
+	char *log;
+
+	(void)state;
+	memset(big, 'x', sizeof(big));
+	c = fake_preauth(&f, plus);
+	/* LITERAL-: non-synchronising up to 4096 bytes */
+	if (imap_append(c, "INBOX", &m, 1, NULL, &err) < 0)
+		fail_msg("append: %s", err.msg);
+	/* APPENDLIMIT: refused before anything is sent */
+	assert_int_equal(imap_append(c, "INBOX", &b, 1, NULL, &err), -1);
+	assert_non_null(strstr(err.msg, "APPENDLIMIT of 4000"));
+	imap_conn_free(&c);
+	log = fake_stop(&f);
+	assert_string_equal(log, "a1 APPEND INBOX {5+}\r\nhello\r\n");
+	free(log);
+}
+
+static void test_move_fallback(void **state)
+{
+	static const char *const steps[] = {
+		"* PREAUTH [CAPABILITY IMAP4rev1 UIDPLUS] hi\r\n", "<",
+		"a1 OK [COPYUID 9 5:6 20:21] copied\r\n", "<",
+		"a2 OK stored\r\n", "<",
+		"* 1 EXPUNGE\r\n* 1 EXPUNGE\r\na3 OK gone\r\n", "<", NULL
+	};
+	struct imap_seqset set = { 0 };
+	struct imap_code_info ci;
+	struct imap_conn *c;
+	struct pn_error err;
+	struct fake f;
+	char *log;
+
+	(void)state;
+	c = fake_preauth(&f, steps);
+	assert_int_equal(imap_seqset_add(&set, 1, 2), 0);
+	if (imap_copy(c, false, true, &set, "Archive", &ci, &err) < 0)
+		fail_msg("move: %s", err.msg);
+	assert_int_equal(ci.uidvalidity, 9);
+	assert_true(imap_seqset_contains(&ci.dst_uids, 21));
+	imap_code_info_free(&ci);
+	imap_seqset_free(&set);
+	imap_conn_free(&c);
+	log = fake_stop(&f);
+	/* exactly the copied UIDs are expunged, never a plain EXPUNGE */
+	assert_string_equal(log, "a1 COPY 1:2 Archive\r\n"
+			    "a2 UID STORE 5:6 +FLAGS.SILENT (\\Deleted)\r\n"
+			    "a3 UID EXPUNGE 5:6\r\n");
+	free(log);
+}
+
 /* ---- SASL, each mechanism Dovecot offers ---- */
 
 static void sasl_login(enum imap_sasl_mech mech, bool tls)
@@ -605,6 +728,7 @@ static void test_trace_redacts(void **state)
 	c = connect_ok(&s);
 	if (imap_authenticate(c, IMAP_SASL_PLAIN, &cr, &err) < 0)
 		fail_msg("authenticate: %s", err.msg);
+	logout_free(&c);
 	/* the REPL: a literal user name, then the password quoted */
 	c = connect_ok(&s);
 	snprintf(line, sizeof(line), "LOGIN {%zu}\r\n%s \"%s\"",
@@ -685,6 +809,9 @@ int main(void)
 		cmocka_unit_test(test_starttls_no_refused),
 		cmocka_unit_test(test_preauth_plaintext_refused),
 		cmocka_unit_test(test_loss_inside_literal),
+		cmocka_unit_test(test_sync_literal_waits),
+		cmocka_unit_test(test_literal_plus_minus_and_appendlimit),
+		cmocka_unit_test(test_move_fallback),
 		cmocka_unit_test(test_sasl_plain),
 		cmocka_unit_test(test_sasl_login),
 		cmocka_unit_test(test_sasl_cram_md5),
