@@ -37,7 +37,7 @@ Exits 0 when everything ran (a MISS is a result), 1 when something could
 not run.  All temporary files are removed (--keep DIR keeps the server
 directory and its Maildir for a rerun with --reuse DIR).
 
-usage: bench/imap/run.py [--count 50000] [--runs 5] [--no-mutt]
+usage: bench/imap/run.py [--count 50000] [--runs 7] [--no-mutt]
                          [--no-tls] [--keep DIR | --reuse DIR]
 environment: POSTERN (default ./postern), TMPDIR
 """
@@ -376,6 +376,11 @@ def bench(info, clients, runs, transports):
     return results, outb
 
 
+def median(rs):
+    xs = sorted(r.secs for r in rs if r.rc == 0)
+    return "%.3f" % xs[len(xs) // 2] if xs else "-"
+
+
 def best(rs):
     good = [r for r in rs if r.rc == 0]
     return min(good, key=lambda r: r.secs) if good else None
@@ -383,16 +388,18 @@ def best(rs):
 
 def report(results, outb, clients, transports):
     log("")
-    log("%-6s %-8s %8s %8s %9s %10s  %s" % (
-        "", "client", "best s", "cpu s", "max RSS", "server out", "what"))
+    log("%-6s %-8s %8s %8s %8s %9s %10s  %s" % (
+        "", "client", "best s", "median", "cpu s", "max RSS", "server out",
+        "what"))
     notes = {c.name: c.note for c in clients}
     for tls in transports:
         t = "tls" if tls else "plain"
         for c in clients:
             b = best(results.get((t, c.name), []))
             ob = outb.get((t, c.name))
-            log("%-6s %-8s %8s %8s %9s %10s  %s" % (
+            log("%-6s %-8s %8s %8s %8s %9s %10s  %s" % (
                 t, c.name, "%.3f" % b.secs if b else "FAILED",
+                median(results.get((t, c.name), [])),
                 fmt_s(b.cpu) if b else "-",
                 fmt_mb(b.rss_mb) if b else "-",
                 "%d" % ob if ob else "-", notes[c.name]))
@@ -438,7 +445,7 @@ def report(results, outb, clients, transports):
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--count", type=int, default=50000)
-    ap.add_argument("--runs", type=int, default=5)
+    ap.add_argument("--runs", type=int, default=7)
     ap.add_argument("--no-mutt", action="store_true")
     ap.add_argument("--no-tls", action="store_true")
     ap.add_argument("--keep", metavar="DIR",
