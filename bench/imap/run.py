@@ -43,7 +43,6 @@ environment: POSTERN (default ./postern), TMPDIR
 """
 
 import argparse
-import json
 import os
 import re
 import shutil
