@@ -27,11 +27,22 @@ The info JSON:
     command speaking IMAP on stdin/stdout, greeting with PREAUTH as alice;
     preauth_argv is the same as a list, preauth_user names the user).
 
-Dovecot and root: the checks it makes are about privileges, not paths.
-As root, login processes run as dovenull in a chroot and the internal
-services as dovecot (both created by the Debian package); mail is
-accessed as root, which Dovecot allows once first_valid_uid = 0.  As any
-other user everything runs as that user, without chroots.
+Dovecot and root (what CI runs as), found by trying:
+  - the login processes run as dovenull in a chroot, auth and the other
+    internal services as dovecot (both users come with the Debian
+    package); so the passwd-file is given to dovecot (mode 0600) and DIR
+    and its parents must be searchable by others: DIR gets 0755, a
+    mkdtemp() parent in $TMPDIR gets o+x, anything else is an error;
+  - mail is never accessed as root ("Mail access not allowed for root",
+    whatever first_valid_uid says) and passwd-file rejects uid 0, so the
+    users' uid/gid fields are empty and mail_uid/mail_gid = nobody/nogroup;
+    mail_root belongs to nobody (info: mail_uid, mail_gid).  Files put into
+    a Maildir by hand as root must be given to it: fix_mail_owner(info);
+  - the PREAUTH tunnel (imap -u alice) is run as root and drops to nobody
+    itself; it asks the running instance's auth for the user, so it works
+    only while Dovecot runs.
+As any other user everything runs as that user, without chroots.
+The standalone imap of the tunnel logs to its stderr, not to the log.
 """
 
 import json
