@@ -23,9 +23,18 @@ The info JSON:
     server_cert/server_key, wrong_host_cert/wrong_host_key (signed by the
     CA, for the name "wrong.invalid"), self_signed_cert/self_signed_key
     (for 127.0.0.1 and localhost, signed by nobody), mail_root (Maildirs
-    are mail_root/USER, Maildir++), config, log, pid, preauth_cmd (a shell
-    command speaking IMAP on stdin/stdout, greeting with PREAUTH as alice;
-    preauth_argv is the same as a list, preauth_user names the user).
+    are mail_root/USER, Maildir++), mail_uid/mail_gid (who owns them),
+    config, log, dir, pid, preauth_cmd (a shell command speaking IMAP on
+    stdin/stdout, greeting with PREAUTH as alice; preauth_argv is the same
+    as a list, preauth_user names the user, preauth_greeting is the line
+    it gave when start() checked it).
+No Dovecot serves the wrong-host and self-signed certificates (it picks
+certificates by local IP, and everything here is 127.0.0.1):
+hostile_server.py's wrong-host-cert and self-signed-cert scenarios do.
+Extensions: Dovecot's defaults (IDLE, CONDSTORE, QRESYNC, MOVE, ESEARCH,
+SORT, THREAD, LIST-STATUS, SPECIAL-USE, BINARY, CATENATE, NOTIFY ...)
+plus QUOTA (1 GB), ACL (vfile), METADATA (file dict under the home) and
+COMPRESS=DEFLATE; special-use Drafts, Sent, Trash, Junk, Archive.
 
 Dovecot and root (what CI runs as), found by trying:
   - the login processes run as dovenull in a chroot, auth and the other
