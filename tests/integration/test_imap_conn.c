@@ -249,7 +249,8 @@ static SSL *fake_tls(int fd, const char *cert, const char *key)
 	return ssl;
 }
 
-/* Steps: "<" reads one client line into the log; anything else is sent.
+/* Steps: "<" reads one client line into the log; "!tls" starts TLS with
+ * cert (a first step "!later" says not before); anything else is sent.
  * After the last step the server closes the connection. */
 static void fake_child(int lfd, const char *log, const char *cert,
 		       const char *key, const char *const *steps)
@@ -262,9 +263,15 @@ static void fake_child(int lfd, const char *log, const char *cert,
 	fd = accept(lfd, NULL, NULL);
 	if (fd < 0)
 		_exit(1);
-	if (cert)
+	if (cert && strcmp(*steps, "!later"))
 		ssl = fake_tls(fd, cert, key);
 	for (; *steps; steps++) {
+		if (!strcmp(*steps, "!later"))
+			continue;
+		if (!strcmp(*steps, "!tls")) {
+			ssl = fake_tls(fd, cert, key);
+			continue;
+		}
 		if (strcmp(*steps, "<")) {
 			if (ssl)
 				SSL_write(ssl, *steps, (int)strlen(*steps));
@@ -606,6 +613,85 @@ static void test_move_fallback(void **state)
 	free(log);
 }
 
+static void test_starttls_injection_discarded(void **state)
+{
+	static const char *const steps[] = {
+		"!later", "* OK [CAPABILITY IMAP4rev1 STARTTLS] hi\r\n", "<",
+		/* injected right behind the OK, in the same segment */
+		"a1 OK go\r\n* CAPABILITY IMAP4rev1 INJECTED AUTH=PLAIN\r\n",
+		"!tls", "<",
+		"* CAPABILITY IMAP4rev1 AUTH=PLAIN\r\na2 OK caps\r\n", "<",
+		NULL
+	};
+	struct imap_settings s = settings(IMAP_TLS_STARTTLS, 0);
+	struct imap_conn *c = NULL;
+	struct pn_error err;
+	struct fake f;
+	char *log;
+
+	(void)state;
+	NEED();
+	fake_start(&f, false, H.server_cert, H.server_key, steps);
+	s.port = f.port;
+	s.host = "127.0.0.1";
+	s.cafile = H.ca;
+	if (imap_connect(&s, &c, &err) < 0)
+		fail_msg("connect: %s", err.msg);
+	assert_true(imap_conn_encrypted(c));
+	assert_false(imap_caps_has(imap_conn_caps(c), "INJECTED"));
+	assert_false(imap_caps_has(imap_conn_caps(c), "STARTTLS"));
+	assert_true(imap_caps_auth(imap_conn_caps(c), "PLAIN"));
+	imap_conn_free(&c);
+	log = fake_stop(&f);
+	assert_string_equal(log, "a1 STARTTLS\r\na2 CAPABILITY\r\n");
+	free(log);
+}
+
+static void test_read_timeout_names_command(void **state)
+{
+	static const char *const steps[] = {
+		"* PREAUTH [CAPABILITY IMAP4rev1] hi\r\n", "<", "<", NULL
+	};
+	struct imap_settings s = settings(IMAP_TLS_NONE, 0);
+	struct imap_conn *c = NULL;
+	struct pn_error err;
+	struct fake f;
+
+	(void)state;
+	fake_start(&f, false, NULL, NULL, steps);
+	s.port = f.port;
+	s.host = "127.0.0.1";
+	s.read_timeout_ms = 300;
+	if (imap_connect(&s, &c, &err) < 0)
+		fail_msg("connect: %s", err.msg);
+	assert_int_equal(imap_noop(c, &err), -1);
+	if (!strstr(err.msg, "NOOP") || !strstr(err.msg, "timed out"))
+		fail_msg("got: %s", err.msg);
+	imap_conn_free(&c);
+	free(fake_stop(&f));
+}
+
+static void test_bye_then_close(void **state)
+{
+	static const char *const steps[] = {
+		"* PREAUTH [CAPABILITY IMAP4rev1] hi\r\n", "<",
+		"* BYE shutting down for maintenance\r\n", NULL
+	};
+	struct imap_conn *c;
+	struct pn_error err;
+	struct fake f;
+
+	(void)state;
+	c = fake_preauth(&f, steps);
+	assert_int_equal(imap_noop(c, &err), -1);
+	if (!strstr(err.msg, "connection closed by server during NOOP: BYE "
+		    "shutting down for maintenance"))
+		fail_msg("got: %s", err.msg);
+	assert_int_equal(imap_conn_state(c), IMAP_STATE_LOGOUT);
+	imap_conn_free(&c);
+	free(fake_stop(&f));
+}
+
 /* ---- SASL, each mechanism Dovecot offers ---- */
 
 static void sasl_login(enum imap_sasl_mech mech, bool tls)
@@ -812,6 +898,9 @@ int main(void)
 		cmocka_unit_test(test_sync_literal_waits),
 		cmocka_unit_test(test_literal_plus_minus_and_appendlimit),
 		cmocka_unit_test(test_move_fallback),
+		cmocka_unit_test(test_starttls_injection_discarded),
+		cmocka_unit_test(test_read_timeout_names_command),
+		cmocka_unit_test(test_bye_then_close),
 		cmocka_unit_test(test_sasl_plain),
 		cmocka_unit_test(test_sasl_login),
 		cmocka_unit_test(test_sasl_cram_md5),
