@@ -158,9 +158,14 @@ demo: deps all
 
 # ---- install ---------------------------------------------------------------
 install: all
-	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1 \
+		$(DESTDIR)$(PREFIX)/share/man/man5 \
+		$(DESTDIR)$(PREFIX)/share/doc/postern
 	install -m 755 postern $(DESTDIR)$(PREFIX)/bin/postern
 	install -m 644 share/man/*.1 $(DESTDIR)$(PREFIX)/share/man/man1/
+	install -m 644 share/man/*.5 $(DESTDIR)$(PREFIX)/share/man/man5/
+	install -m 644 share/postern.conf.sample share/VIOLATIONS.md \
+		$(DESTDIR)$(PREFIX)/share/doc/postern/
 
 clean:
 	rm -rf build build-asan build-fuzz postern

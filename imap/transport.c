@@ -30,7 +30,8 @@
 #define TUNNEL_TERM_MS 1000
 
 struct imap_transport {
-	int fd;
+	int fd;			/* read end (the socket for TCP) */
+	int wfd;		/* tunnel: the write end; -1 for a socket */
 	char peer[300];		/* "host:port" or "tunnel 'cmd'" */
 	bool loopback;
 	bool tunnel;
@@ -65,7 +66,13 @@ static struct imap_transport *transport_alloc(struct pn_error *err)
 		return NULL;
 	}
 	t->fd = -1;
+	t->wfd = -1;
 	return t;
+}
+
+static int out_fd(const struct imap_transport *t)
+{
+	return t->wfd >= 0 ? t->wfd : t->fd;
 }
 
 /* Wait for events on the fd until deadline.  "what" finishes the
@@ -73,7 +80,8 @@ static struct imap_transport *transport_alloc(struct pn_error *err)
 static int wait_fd(struct imap_transport *t, short events, double deadline,
 		   unsigned timeout_ms, const char *what, struct pn_error *err)
 {
-	struct pollfd pfd = { .fd = t->fd, .events = events };
+	struct pollfd pfd = { .fd = events & POLLOUT ? out_fd(t) : t->fd,
+			      .events = events };
 
 	for (;;) {
 		int ms = -1;
@@ -241,7 +249,7 @@ int imap_transport_tcp(const char *host, uint16_t port, unsigned timeout_ms,
 
 /* In the child: never returns.  The exec error goes back over errfd,
  * which close-on-exec shuts on success. */
-static void tunnel_exec(const char *cmd, int sock, int errfd)
+static void tunnel_exec(const char *cmd, int in, int out, int errfd)
 {
 	sigset_t none;
 	int e;
@@ -252,9 +260,10 @@ static void tunnel_exec(const char *cmd, int sock, int errfd)
 	sigprocmask(SIG_SETMASK, &none, NULL);
 	/* With our own stdin/stdout closed either fd may be 0 or 1, where
 	 * dup2 would clobber it or keep close-on-exec: move both above. */
-	sock = fcntl(sock, F_DUPFD_CLOEXEC, 3);
+	in = fcntl(in, F_DUPFD_CLOEXEC, 3);
+	out = fcntl(out, F_DUPFD_CLOEXEC, 3);
 	errfd = fcntl(errfd, F_DUPFD_CLOEXEC, 3);
-	if (sock < 0 || dup2(sock, 0) < 0 || dup2(sock, 1) < 0)
+	if (in < 0 || out < 0 || dup2(in, 0) < 0 || dup2(out, 1) < 0)
 		_exit(126);
 	execl("/bin/sh", "sh", "-c", cmd, (char *)NULL);
 	e = errno;
@@ -312,25 +321,44 @@ static int tunnel_closed(struct imap_transport *t, struct pn_error *err)
 	return pn_error_set(err, PN_EIO, "%s: %s", t->peer, how);
 }
 
+/* Pipes, not a socketpair: some servers refuse a socket on stdin
+ * (Dovecot's imap takes it for inetd and exits), and ssh does not care. */
+static int tunnel_pipes(struct imap_transport *t, int to[2], int from[2],
+			int ep[2], struct pn_error *err)
+{
+	if (pipe2(to, O_CLOEXEC) < 0)
+		return pn_error_errno(err, errno, "%s: pipe", t->peer);
+	if (pipe2(from, O_CLOEXEC) < 0) {
+		close(to[0]);
+		close(to[1]);
+		return pn_error_errno(err, errno, "%s: pipe", t->peer);
+	}
+	if (pipe2(ep, O_CLOEXEC) < 0) {
+		close(to[0]);
+		close(to[1]);
+		close(from[0]);
+		close(from[1]);
+		return pn_error_errno(err, errno, "%s: pipe", t->peer);
+	}
+	return 0;
+}
+
 static int tunnel_spawn(struct imap_transport *t, const char *cmd,
 			struct pn_error *err)
 {
-	int sv[2], ep[2], e = 0;
+	int to[2], from[2], ep[2], e = 0;
 
-	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0)
-		return pn_error_errno(err, errno, "%s: socketpair", t->peer);
-	if (pipe2(ep, O_CLOEXEC) < 0) {
-		close(sv[0]);
-		close(sv[1]);
-		return pn_error_errno(err, errno, "%s: pipe", t->peer);
-	}
+	if (tunnel_pipes(t, to, from, ep, err) < 0)
+		return -1;
 	t->child = fork();
 	if (t->child == 0)
-		tunnel_exec(cmd, sv[1], ep[1]);
+		tunnel_exec(cmd, to[0], from[1], ep[1]);
 	e = errno;
-	close(sv[1]);
+	close(to[0]);
+	close(from[1]);
 	close(ep[1]);
-	t->fd = sv[0];
+	t->fd = from[0];
+	t->wfd = to[1];
 	if (t->child < 0) {
 		t->child = 0;
 		close(ep[0]);
@@ -363,7 +391,8 @@ int imap_transport_tunnel(const char *cmd, struct imap_transport **out,
 		imap_transport_close(&t);
 		return -1;
 	}
-	if (fcntl(t->fd, F_SETFL, fcntl(t->fd, F_GETFL) | O_NONBLOCK) < 0) {
+	if (fcntl(t->fd, F_SETFL, fcntl(t->fd, F_GETFL) | O_NONBLOCK) < 0 ||
+	    fcntl(t->wfd, F_SETFL, fcntl(t->wfd, F_GETFL) | O_NONBLOCK) < 0) {
 		pn_error_errno(err, errno, "%s: fcntl", t->peer);
 		imap_transport_close(&t);
 		return -1;
@@ -378,7 +407,8 @@ int imap_transport_tunnel(const char *cmd, struct imap_transport **out,
 static int raw_read(struct imap_transport *t, char *buf, size_t len,
 		    size_t *got_out, struct pn_error *err)
 {
-	ssize_t n = recv(t->fd, buf, len, 0);
+	ssize_t n = t->wfd >= 0 ? read(t->fd, buf, len)
+				: recv(t->fd, buf, len, 0);
 
 	if (n >= 0) {
 		*got_out = (size_t)n;
@@ -389,11 +419,36 @@ static int raw_read(struct imap_transport *t, char *buf, size_t len,
 	return pn_error_errno(err, errno, "%s: read", t->peer);
 }
 
+/* write(2) to a pipe whose reader is gone raises SIGPIPE, and pipes have
+ * no MSG_NOSIGNAL: block it for the call and swallow one that came, so
+ * the program's own handling of SIGPIPE stays as it was. */
+static ssize_t pipe_write(int fd, const void *buf, size_t len)
+{
+	sigset_t pipe_set, old;
+	struct timespec zero = { 0, 0 };
+	ssize_t n;
+	int e;
+
+	sigemptyset(&pipe_set);
+	sigaddset(&pipe_set, SIGPIPE);
+	pthread_sigmask(SIG_BLOCK, &pipe_set, &old);
+	n = write(fd, buf, len);
+	e = errno;
+	if (n < 0 && e == EPIPE && !sigismember(&old, SIGPIPE))
+		while (sigtimedwait(&pipe_set, NULL, &zero) < 0 &&
+		       errno == EINTR)
+			;
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	errno = e;
+	return n;
+}
+
 /* MSG_NOSIGNAL: a server that hung up must give an error, not SIGPIPE. */
 static int raw_write(struct imap_transport *t, const void *buf, size_t len,
 		     size_t *done_out, struct pn_error *err)
 {
-	ssize_t n = send(t->fd, buf, len, MSG_NOSIGNAL);
+	ssize_t n = t->wfd >= 0 ? pipe_write(t->wfd, buf, len)
+				: send(t->fd, buf, len, MSG_NOSIGNAL);
 
 	if (n >= 0) {
 		*done_out = (size_t)n;
@@ -525,6 +580,11 @@ int imap_transport_start_tls(struct imap_transport *t, const char *host,
 	if (t->tls || t->z)
 		return pn_error_set(err, PN_EINVAL, "%s: TLS already started%s",
 				    t->peer, t->z ? " or compression on" : "");
+	if (t->wfd >= 0)
+		return pn_error_set(err, PN_EUNSUPPORTED, "%s: TLS inside a "
+				    "tunnel is not supported (the tunnel "
+				    "command carries the encryption, e.g. "
+				    "ssh or openssl s_client)", t->peer);
 	if (imap_tls_new(t->fd, host, t->peer, s, &t->tls, err) < 0)
 		return -1;
 	while ((rc = imap_tls_handshake(t->tls, &t->tls_info, err)) > 0) {
@@ -568,6 +628,11 @@ void imap_transport_discard(struct imap_transport *t)
 		imap_deflate_discard(t->z);
 	if (t->tls)
 		return;	/* decrypted data is the server's own */
+	if (t->wfd >= 0) {
+		while (read(t->fd, junk, sizeof(junk)) > 0)	/* O_NONBLOCK */
+			;
+		return;
+	}
 	while (recv(t->fd, junk, sizeof(junk), MSG_DONTWAIT) > 0)
 		;
 }
@@ -631,6 +696,8 @@ void imap_transport_close(struct imap_transport **tp)
 	imap_tls_free(&t->tls);
 	if (t->fd >= 0)
 		close(t->fd);
+	if (t->wfd >= 0)
+		close(t->wfd);
 	if (t->child > 0)
 		tunnel_stop(t);
 	free(t);

@@ -479,6 +479,26 @@ static void test_tunnel_cat(void **state)
 	(void)state;
 }
 
+/* The child's stdin and stdout are pipes, not a socket: Dovecot's imap
+ * takes a socket on stdin for inetd and refuses to run (a regression). */
+static void test_tunnel_pipes(void **state)
+{
+	struct imap_transport *t = tunnel(
+		"if [ -p /dev/stdin ] && [ -p /dev/stdout ]; then "
+		"echo '* OK pipes'; else echo '* BAD not pipes'; fi");
+	struct pn_error err;
+	char buf[64];
+	size_t got = 0, n;
+
+	while (got < 11 && imap_transport_read(t, buf + got, sizeof(buf) - got,
+					       5000, &n, &err) == 0 && n)
+		got += n;
+	assert_int_equal(got, 11);
+	assert_memory_equal(buf, "* OK pipes\n", 11);
+	imap_transport_close(&t);
+	(void)state;
+}
+
 static void test_tunnel_exit_status(void **state)
 {
 	struct imap_transport *t = tunnel("exit 3");
@@ -647,6 +667,7 @@ int main(void)
 		cmocka_unit_test(test_tcp_eof),
 		cmocka_unit_test(test_tcp_write_after_hangup),
 		cmocka_unit_test(test_tunnel_cat),
+		cmocka_unit_test(test_tunnel_pipes),
 		cmocka_unit_test(test_tunnel_exit_status),
 		cmocka_unit_test(test_tunnel_not_found),
 		cmocka_unit_test(test_tunnel_clean_eof),
