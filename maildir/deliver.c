@@ -185,27 +185,44 @@ static int append_checks(struct md_folder *f, const struct md_append *a,
 				      err);
 }
 
+struct place_ctx {
+	struct md_folder *f;
+	const char *src;
+	struct sizes sz;
+	unsigned flags;
+	uint32_t kw;
+	char key[400];
+};
+
+static int place_hook(void *ctx, struct pn_error *err)
+{
+	struct place_ctx *p = ctx;
+
+	return place(p->f, p->src, &p->sz, p->flags, p->kw, p->key,
+		     sizeof(p->key), err);
+}
+
 int md_folder_append(struct md_folder *f, const struct md_append *a,
 		     uint32_t *uid_out, struct pn_error *err)
 {
-	struct sizes sz = { 0, 0, 0 };
-	char key[400], base[200], *tmp = NULL;
-	uint32_t kw = 0;
+	struct place_ctx p = { .f = f, .flags = a->flags };
+	struct md_locked_hook hook = { place_hook, &p };
+	char base[200], *tmp = NULL;
 	int rc = -1;
 
-	if (append_checks(f, a, &kw, err) < 0)
+	if (append_checks(f, a, &p.kw, err) < 0)
 		return -1;
 	if (md_name_unique(base, sizeof(base)) < 0 ||
 	    asprintf(&tmp, "%s/tmp/%s", f->path, base) < 0)
 		return pn_error_set(err, PN_ENOMEM, "out of memory");
-	if (write_tmp(tmp, a, &sz) < 0) {
+	if (write_tmp(tmp, a, &p.sz) < 0) {
 		pn_error_errno(err, errno, "%s", tmp);
 		goto out;
 	}
-	if (place(f, tmp, &sz, a->flags, kw, key, sizeof(key), err) < 0)
-		goto out;
-	if (md_folder_sync(f, key, false, NULL, err) < 0 ||
-	    uid_of(f, key, uid_out, err) < 0)
+	p.src = tmp;
+	/* linked into place only once the uidlist lock is ours */
+	if (md_folder_sync_locked(f, p.key, &hook, false, NULL, err) < 0 ||
+	    uid_of(f, p.key, uid_out, err) < 0)
 		goto out;
 	rc = 0;
 out:
@@ -247,59 +264,68 @@ static void src_sizes(const struct md_msg *m, struct sizes *sz)
 	sz->vsize = nm.vsize;
 }
 
-static int link_copy(struct md_folder *f, struct md_msg *m,
-		     struct md_folder *dst, uint32_t kw, char *key,
-		     size_t keysz, struct pn_error *err)
+struct link_ctx {
+	struct md_folder *f, *dst;
+	struct md_msg *m;
+	uint32_t kw;
+	bool fallback;		/* no hard link possible: copy the bytes */
+	char key[400];
+};
+
+static int link_hook(void *ctx, struct pn_error *err)
 {
+	struct link_ctx *c = ctx;
 	struct sizes sz;
 
 	for (int tries = 0; tries < 10; tries++) {
-		char *src = md_msg_path(f, m);
+		char *src = md_msg_path(c->f, c->m);
 		int rc, e;
 
 		if (!src)
 			return pn_error_set(err, PN_ENOMEM, "out of memory");
-		src_sizes(m, &sz);
-		rc = place(dst, src, &sz, m->pub.flags, kw, key, keysz, err);
+		src_sizes(c->m, &sz);
+		rc = place(c->dst, src, &sz, c->m->pub.flags, c->kw, c->key,
+			   sizeof(c->key), err);
 		e = errno;
 		free(src);
 		if (rc == 0)
 			return 0;
-		if (e != ENOENT)
-			return 1;	/* EXDEV, EPERM, EMLINK: copy the bytes */
-		if (md_msg_relocate(f, m, err) < 0)
+		if (e != ENOENT) {
+			/* EXDEV, EPERM, EMLINK: copy the bytes instead */
+			c->fallback = true;
+			return -1;
+		}
+		if (md_msg_relocate(c->f, c->m, err) < 0)
 			return -1;
 	}
 	return pn_error_set(err, PN_EIO, "UID %u: the file keeps moving",
-			    m->pub.uid);
+			    c->m->pub.uid);
 }
 
 int md_folder_copy(struct md_folder *f, uint32_t uid, struct md_folder *dst,
 		   uint32_t *new_uid_out, struct pn_error *err)
 {
-	struct md_msg *m = md_folder_find(f, uid);
+	struct link_ctx c = { .f = f, .dst = dst };
+	struct md_locked_hook hook = { link_hook, &c };
 	struct pn_error dummy;
-	char key[400];
-	uint32_t kw = 0;
-	int rc;
 
 	if (!err)
 		err = &dummy;
-	if (!m)
+	c.m = md_folder_find(f, uid);
+	if (!c.m)
 		return pn_error_set(err, PN_ENOTFOUND, "UID %u: no such message",
 				    uid);
 	if (dst->read_only)
 		return pn_error_set(err, PN_EINVAL, "%s: opened read-only",
 				    dst->path);
-	if (md_folder_keyword_bits(dst, m->pub.keywords, m->pub.nkeywords,
-				   true, &kw, err) < 0)
+	if (md_folder_keyword_bits(dst, c.m->pub.keywords, c.m->pub.nkeywords,
+				   true, &c.kw, err) < 0)
 		return -1;
-	rc = link_copy(f, m, dst, kw, key, sizeof(key), err);
-	if (rc < 0)
+	if (md_folder_sync_locked(dst, c.key, &hook, false, NULL, err) < 0) {
+		/* the hook failed before any rescan: c.m is still valid */
+		if (c.fallback)
+			return copy_bytes(f, c.m, dst, new_uid_out, err);
 		return -1;
-	if (rc > 0)
-		return copy_bytes(f, m, dst, new_uid_out, err);
-	if (md_folder_sync(dst, key, false, NULL, err) < 0)
-		return -1;
-	return uid_of(dst, key, new_uid_out, err);
+	}
+	return uid_of(dst, c.key, new_uid_out, err);
 }

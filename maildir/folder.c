@@ -419,7 +419,8 @@ out:
 }
 
 static int write_locked(struct md_folder *f, const char *extra_key,
-			struct loaded *l, struct pn_error *err)
+			const struct md_locked_hook *hook, struct loaded *l,
+			struct pn_error *err)
 {
 	struct md_dotlock lock;
 	struct pn_buf b;
@@ -428,7 +429,8 @@ static int write_locked(struct md_folder *f, const char *extra_key,
 	if (md_dotlock_take(f->path, MD_UIDLIST, f->store->lock_timeout_ms,
 			    &lock, err) < 0)
 		return -1;
-	if (load(f, extra_key, l, err) < 0) {
+	if ((hook && hook->fn(hook->ctx, err) < 0) ||
+	    load(f, extra_key, l, err) < 0) {
 		md_dotlock_release(&lock);
 		return -1;
 	}
@@ -462,17 +464,20 @@ static int install(struct md_folder *f, struct loaded *l, bool *changed_out,
 	return 0;
 }
 
-int md_folder_sync(struct md_folder *f, const char *extra_key,
-		   bool force_write, bool *changed_out, struct pn_error *err)
+int md_folder_sync_locked(struct md_folder *f, const char *extra_key,
+			  const struct md_locked_hook *hook, bool force_write,
+			  bool *changed_out, struct pn_error *err)
 {
 	struct loaded l = { 0 };
 	struct md_keywords kw = { { 0 } };
 	int rc = -1;
 
-	if (load(f, extra_key, &l, err) < 0)
+	/* Look without the lock first: most opens have nothing to write. */
+	if (!hook && load(f, extra_key, &l, err) < 0)
 		goto out;
-	if (!f->read_only && (l.dirty || force_write || !l.exists) &&
-	    write_locked(f, extra_key, &l, err) < 0)
+	if (!f->read_only &&
+	    (hook || l.dirty || force_write || !l.exists) &&
+	    write_locked(f, extra_key, hook, &l, err) < 0)
 		goto out;
 	if (md_keywords_read(f->path, &kw, err) < 0)
 		goto out;
@@ -490,6 +495,13 @@ int md_folder_sync(struct md_folder *f, const char *extra_key,
 out:
 	loaded_free(&l);
 	return rc;
+}
+
+int md_folder_sync(struct md_folder *f, const char *extra_key,
+		   bool force_write, bool *changed_out, struct pn_error *err)
+{
+	return md_folder_sync_locked(f, extra_key, NULL, force_write,
+				     changed_out, err);
 }
 
 /* ---- opening ------------------------------------------------------------ */

@@ -190,6 +190,18 @@ struct md_folder {
 int md_folder_sync(struct md_folder *f, const char *extra_key,
 		   bool force_write, bool *changed_out,
 		   struct pn_error *err) PN_WUR;
+/* As md_folder_sync, always writing, with hook->fn run once the lock is
+ * held and before the scan: a delivery links its file into place there,
+ * so that a file in new/ or cur/ gets its UID in the same locked step
+ * (as Dovecot does) and a lock that cannot be had delivers nothing. */
+struct md_locked_hook {
+	int (*fn)(void *ctx, struct pn_error *err);
+	void *ctx;
+};
+
+int md_folder_sync_locked(struct md_folder *f, const char *extra_key,
+			  const struct md_locked_hook *hook, bool force_write,
+			  bool *changed_out, struct pn_error *err) PN_WUR;
 /* The message with uid, or NULL. */
 struct md_msg *md_folder_find(struct md_folder *f, uint32_t uid);
 /* Find a message's file again by its key after a rename elsewhere:

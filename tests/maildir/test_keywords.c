@@ -86,7 +86,7 @@ static void test_add(void **state)
 {
 	struct md_keywords kw = { { 0 } };
 	struct pn_error err;
-	char name[8];
+	char name[16];
 
 	(void)state;
 	assert_int_equal(md_keywords_parse("1 b\n", 4, "k", &kw, &err), 0);
