@@ -7,8 +7,11 @@ Nothing system-wide is read or written (Dovecot is started with -c, so
 /etc/dovecot is never consulted) and only free ports above 1024 are used.
 
 CLI:
-    dovecot.py start DIR      create DIR, start Dovecot, print the info JSON
-                              (also saved as DIR/info.json)
+    dovecot.py start DIR [--serve wrong-host|self-signed] [--tls-dir T]
+                              create DIR, start Dovecot, print the info JSON
+                              (also saved as DIR/info.json); --serve makes
+                              it present a bad certificate, --tls-dir
+                              reuses another instance's CA and certs
     dovecot.py stop DIR       TERM the recorded master PID, KILL after 5 s
     dovecot.py run [--dir DIR] -- CMD...
                               start, run CMD with POSTERN_TEST_DOVECOT set
@@ -28,9 +31,10 @@ The info JSON:
     stdin/stdout, greeting with PREAUTH as alice; preauth_argv is the same
     as a list, preauth_user names the user, preauth_greeting is the line
     it gave when start() checked it).
-No Dovecot serves the wrong-host and self-signed certificates (it picks
-certificates by local IP, and everything here is 127.0.0.1):
-hostile_server.py's wrong-host-cert and self-signed-cert scenarios do.
+The wrong-host and self-signed certificates are presented by a second
+instance started with --serve (serves in the JSON says which), with
+--tls-dir FIRST/tls so that the CA is the same; hostile_server.py's
+wrong-host-cert and self-signed-cert scenarios present them too.
 Extensions: Dovecot's defaults (IDLE, CONDSTORE, QRESYNC, MOVE, ESEARCH,
 SORT, THREAD, LIST-STATUS, SPECIAL-USE, BINARY, CATENATE, NOTIFY ...)
 plus QUOTA (1 GB), ACL (vfile), METADATA (file dict under the home) and
@@ -231,7 +235,7 @@ def fix_mail_owner(info):
     chown_tree(info["mail_root"], info["mail_uid"], info["mail_gid"])
 
 
-def write_config(d, ports, certs):
+def write_config(d, ports, certs, serve="server"):
     internal, login, uid, gid, chroot = _identity()
     mail = os.path.join(d, "mail")
     home = os.path.join(d, "home")
@@ -276,8 +280,8 @@ mail_uid = {uid}
 mail_gid = {gid}
 
 ssl = yes
-ssl_cert = <{certs['server_cert']}
-ssl_key = <{certs['server_key']}
+ssl_cert = <{certs[SERVE[serve] + '_cert']}
+ssl_key = <{certs[SERVE[serve] + '_key']}
 ssl_min_protocol = TLSv1.2
 # loopback tests log in over plain TCP too (the client decides)
 disable_plaintext_auth = no
@@ -439,9 +443,33 @@ def _check_traversable(d):
         p = os.path.dirname(p)
 
 
-def start(d, timeout=START_TIMEOUT):
+def load_certs(tls):
+    """The certificates in tls (made there first if missing)."""
+    if not os.path.exists(os.path.join(tls, "self-signed.crt")):
+        return make_certs(tls)
+    certs = {"ca": os.path.join(tls, "ca.crt")}
+    for n, k in (("server", "server"), ("wrong-host", "wrong_host"),
+                 ("self-signed", "self_signed")):
+        certs[k + "_cert"] = os.path.join(tls, n + ".crt")
+        certs[k + "_key"] = os.path.join(tls, n + ".key")
+    return certs
+
+
+# what Dovecot presents: the CA-signed cert for 127.0.0.1 by default; the
+# others let certificate-failure tests talk to a real Dovecot
+SERVE = {"server": "server", "wrong-host": "wrong_host",
+         "self-signed": "self_signed"}
+
+
+def start(d, timeout=START_TIMEOUT, serve="server", tls_dir=None):
     """Create d (must not hold a running instance) and start Dovecot.
-    Returns the info dict, also written to d/info.json."""
+    serve picks the certificate it presents (SERVE); tls_dir reuses the
+    CA and certificates of another instance (its DIR/tls) instead of
+    making new ones in d/tls.  Returns the info dict, also written to
+    d/info.json."""
+    if serve not in SERVE:
+        raise HarnessError("serve: %r is not one of %s" % (
+            serve, ", ".join(SERVE)))
     d = os.path.abspath(d)
     if os.path.exists(os.path.join(d, "info.json")):
         pid = _read_pid(d)
@@ -455,19 +483,12 @@ def start(d, timeout=START_TIMEOUT):
     if not os.access(DOVECOT, os.X_OK):
         raise HarnessError("%s not found (sh tools/deps.sh installs "
                            "dovecot-imapd)" % DOVECOT)
-    tls = os.path.join(d, "tls")
-    if os.path.exists(os.path.join(tls, "self-signed.crt")):
-        certs = {"ca": os.path.join(tls, "ca.crt")}
-        for n, k in (("server", "server"), ("wrong-host", "wrong_host"),
-                     ("self-signed", "self_signed")):
-            certs[k + "_cert"] = os.path.join(tls, n + ".crt")
-            certs[k + "_key"] = os.path.join(tls, n + ".key")
-    else:
-        certs = make_certs(tls)
+    certs = load_certs(os.path.abspath(tls_dir) if tls_dir
+                       else os.path.join(d, "tls"))
     last = "no attempt"
     for _attempt in range(4):
         ports = free_ports(2)
-        conf, log = write_config(d, ports, certs)
+        conf, log = write_config(d, ports, certs, serve)
         if os.path.exists(log):
             os.unlink(log)
         # Without -F dovecot daemonises once its listeners are bound, and
@@ -505,6 +526,7 @@ def start(d, timeout=START_TIMEOUT):
         "preauth_argv": preauth_argv(d),
         "preauth_cmd": " ".join(preauth_argv(d)),
         "preauth_user": "alice",
+        "serves": serve,
     }
     info.update(certs)
     try:
@@ -615,8 +637,10 @@ class Harness:
 # ---- CLI ----------------------------------------------------------------
 
 def _usage():
-    sys.stderr.write("usage: dovecot.py start DIR | stop DIR | info DIR | "
-                     "run [--dir DIR] [--keep] -- CMD...\n")
+    sys.stderr.write("usage: dovecot.py start DIR [--serve server|"
+                     "wrong-host|self-signed] [--tls-dir DIR2/tls]\n"
+                     "       dovecot.py stop DIR | info DIR\n"
+                     "       dovecot.py run [--dir DIR] [--keep] -- CMD...\n")
     return 2
 
 
@@ -625,8 +649,18 @@ def main(argv):
         return _usage()
     cmd = argv[1]
     try:
-        if cmd == "start" and len(argv) == 3:
-            print(json.dumps(start(argv[2]), indent=1))
+        if cmd == "start" and len(argv) >= 3:
+            opts = {}
+            rest = argv[3:]
+            while rest:
+                if rest[0] == "--serve" and len(rest) > 1:
+                    opts["serve"] = rest[1]
+                elif rest[0] == "--tls-dir" and len(rest) > 1:
+                    opts["tls_dir"] = rest[1]
+                else:
+                    return _usage()
+                rest = rest[2:]
+            print(json.dumps(start(argv[2], **opts), indent=1))
             return 0
         if cmd == "stop" and len(argv) == 3:
             if stop(argv[2]):
