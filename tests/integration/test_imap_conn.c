@@ -692,6 +692,64 @@ static void test_bye_then_close(void **state)
 	free(fake_stop(&f));
 }
 
+static void test_logindisabled(void **state)
+{
+	static const char *const steps[] = {
+		"* OK [CAPABILITY IMAP4rev1 LOGINDISABLED AUTH=PLAIN] hi\r\n",
+		"<", NULL
+	};
+	struct imap_settings s = settings(IMAP_TLS_NONE, 0);
+	struct imap_conn *c = NULL;
+	struct pn_error err;
+	struct fake f;
+	char *log;
+
+	(void)state;
+	fake_start(&f, false, NULL, NULL, steps);
+	s.port = f.port;
+	s.host = "127.0.0.1";
+	if (imap_connect(&s, &c, &err) < 0)
+		fail_msg("connect: %s", err.msg);
+	assert_int_equal(imap_login(c, "alice", "s3cret", &err), -1);
+	assert_non_null(strstr(err.msg, "LOGINDISABLED"));
+	imap_conn_free(&c);
+	log = fake_stop(&f);
+	assert_string_equal(log, "");
+	free(log);
+}
+
+static void test_sasl_step_error_cancels(void **state)
+{
+	static const char *const steps[] = {
+		"* OK [CAPABILITY IMAP4rev1 AUTH=LOGIN] hi\r\n", "<",
+		"+ VXNlcm5hbWU6\r\n", "<", "+ UGFzc3dvcmQ6\r\n", "<",
+		"+ VXNlcm5hbWU6\r\n", "<", "a1 BAD cancelled\r\n", "<", NULL
+	};
+	struct imap_sasl_creds cr = { .user = "alice", .secret = "s3cret" };
+	struct imap_settings s = settings(IMAP_TLS_NONE, 0);
+	struct imap_conn *c = NULL;
+	struct pn_error err;
+	struct fake f;
+	char *log;
+
+	(void)state;
+	fake_start(&f, false, NULL, NULL, steps);
+	s.port = f.port;
+	s.host = "127.0.0.1";
+	if (imap_connect(&s, &c, &err) < 0)
+		fail_msg("connect: %s", err.msg);
+	assert_int_equal(imap_authenticate(c, IMAP_SASL_LOGIN, &cr, &err), -1);
+	assert_true(strncmp(err.msg, "AUTHENTICATE LOGIN", 18) == 0);
+	assert_null(strstr(err.msg, "cancelled"));	/* ours, not the BAD */
+	assert_int_equal(imap_conn_state(c), IMAP_STATE_NOT_AUTHENTICATED);
+	imap_conn_free(&c);
+	log = fake_stop(&f);
+	/* user, password (base64), then "*" instead of a third answer */
+	assert_string_equal(log, "a1 AUTHENTICATE LOGIN\r\nYWxpY2U=\r\n"
+			    "czNjcmV0\r\n*\r\n");
+	free(log);
+}
+
 /* ---- SASL, each mechanism Dovecot offers ---- */
 
 static void sasl_login(enum imap_sasl_mech mech, bool tls)
@@ -901,6 +959,8 @@ int main(void)
 		cmocka_unit_test(test_starttls_injection_discarded),
 		cmocka_unit_test(test_read_timeout_names_command),
 		cmocka_unit_test(test_bye_then_close),
+		cmocka_unit_test(test_logindisabled),
+		cmocka_unit_test(test_sasl_step_error_cancels),
 		cmocka_unit_test(test_sasl_plain),
 		cmocka_unit_test(test_sasl_login),
 		cmocka_unit_test(test_sasl_cram_md5),
