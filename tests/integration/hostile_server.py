@@ -38,8 +38,10 @@ LOGIN, AUTHENTICATE PLAIN (with or without SASL-IR), LIST/LSUB (one INBOX),
 STATUS, SELECT/EXAMINE (empty), LOGOUT, and BAD for the rest.
 
 CLI:  hostile_server.py SCENARIO [--certs DIR] [--record FILE]
-prints {"port": N, "scenario": ...} on one line, serves until killed or
-stdin closes; each client line is appended to FILE as JSON
+                          [--implicit] [--timeout SECS]
+prints {"host", "port", "scenario", "ca"} on one line, serves until
+SIGTERM/SIGINT or --timeout (600 s); each client line is appended to FILE
+as JSON
 {"conn": n, "phase": "plain"|"tls", "line": "..."}.
 Import: HostileServer(scenario, certs).start() -> .port, .lines(), .stop().
 """
@@ -48,6 +50,7 @@ import json
 import os
 import random
 import re
+import signal
 import socket
 import ssl
 import sys
@@ -413,6 +416,8 @@ def main(argv):
     ap.add_argument("--record", help="append client lines here (JSON)")
     ap.add_argument("--implicit", action="store_true",
                     help="TLS from the start (scenario good)")
+    ap.add_argument("--timeout", type=float, default=600,
+                    help="exit after this many seconds (600)")
     a = ap.parse_args(argv[1:])
     tmp = None
     if not a.certs:
@@ -424,10 +429,12 @@ def main(argv):
         print(json.dumps({"host": HOST, "port": srv.port,
                           "scenario": a.scenario,
                           "ca": srv.certs["ca"]}), flush=True)
-        try:
-            sys.stdin.read()	# until stdin closes or a signal
-        except KeyboardInterrupt:
-            pass
+        # serve until SIGTERM/SIGINT or --timeout (bounded: a forgotten
+        # server goes away by itself)
+        done = threading.Event()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            signal.signal(sig, lambda *_: done.set())
+        done.wait(a.timeout)
         srv.stop()
     finally:
         if tmp:
