@@ -757,12 +757,12 @@ static int run_search(struct imap_cmd *cmd, struct search_ctx *x,
 {
 	imap_cmd_on_untagged(cmd, on_search, x);
 	if (run(cmd, NULL, err) < 0) {
-		imap_seqset_free(&x->out->set);
+		imap_search_result_free(x->out);
 		return -1;
 	}
 	if (x->err.msg[0]) {
 		*err = x->err;
-		imap_seqset_free(&x->out->set);
+		imap_search_result_free(x->out);
 		return -1;
 	}
 	return 0;

@@ -606,24 +606,27 @@ static void test_search_sort_thread(void **state)
 	OK(imap_select(c, "Search", false, NULL, false, NULL, &e_));
 	OK(imap_search(c, false, NULL, "ALL", NULL, &sr, &e_));
 	assert_int_equal(imap_seqset_count(&sr.set, 0), 2);
-	imap_seqset_free(&sr.set);
+	imap_search_result_free(&sr);
 	OK(imap_search(c, true, NULL, "UNSEEN FROM bob", NULL, &sr, &e_));
 	assert_int_equal(imap_seqset_count(&sr.set, 0), 1);
-	imap_seqset_free(&sr.set);
+	imap_search_result_free(&sr);
 	OK(imap_search(c, false, "UTF-8", "SUBJECT first", NULL, &sr, &e_));
 	assert_int_equal(imap_seqset_count(&sr.set, 0), 2);
-	imap_seqset_free(&sr.set);
+	imap_search_result_free(&sr);
 	/* ESEARCH */
 	assert_true(imap_caps_has(imap_conn_caps(c), "ESEARCH"));
 	OK(imap_search(c, true, NULL, "ALL", "MIN MAX COUNT", &sr, &e_));
 	assert_true(sr.has_count && sr.count == 2);
 	assert_true(sr.has_min && sr.has_max && sr.min < sr.max);
 	assert_true(sr.uid);
-	imap_seqset_free(&sr.set);
+	imap_search_result_free(&sr);
 	/* SORT: newest first */
 	OK(imap_sort(c, false, "(REVERSE DATE)", NULL, "ALL", &sr, &e_));
 	assert_int_equal(imap_seqset_count(&sr.set, 0), 2);
-	imap_seqset_free(&sr.set);
+	assert_int_equal(sr.norder, 2);
+	assert_int_equal(sr.order[0], 2);
+	assert_int_equal(sr.order[1], 1);
+	imap_search_result_free(&sr);
 	OK(imap_thread(c, true, "REFERENCES", NULL, "ALL", on_thread,
 		       &threads, &e_));
 	assert_int_equal(threads, 1);	/* the reply joins its parent */
@@ -634,11 +637,11 @@ static void test_search_sort_thread(void **state)
 	OK(imap_search(c, false, NULL, "SUBJECT \"Grüße\"", NULL, &sr, &e_));
 	assert_int_equal(imap_seqset_count(&sr.set, 0), 1);
 	assert_true(imap_seqset_contains(&sr.set, 3));
-	imap_seqset_free(&sr.set);
+	imap_search_result_free(&sr);
 	OK(imap_search(c, false, NULL, "(OR SUBJECT Grüße FROM nobody) "
 		       "NOT DELETED", NULL, &sr, &e_));
 	assert_int_equal(imap_seqset_count(&sr.set, 0), 1);
-	imap_seqset_free(&sr.set);
+	imap_search_result_free(&sr);
 	OK(imap_close(c, &e_));
 	OK(imap_delete(c, "Search", &e_));
 	bye(&c);
