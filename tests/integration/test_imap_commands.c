@@ -908,6 +908,19 @@ static void test_big_literal_fd(void **state)
 	assert_int_equal(k.announced, size);
 	assert_int_equal(k.len, size);
 	assert_true(memcmp(k.buf, m, size) == 0);
+	/* without a sink a literal over max_inline_literal is an error
+	 * naming the limit, not a 10 MB allocation */
+	{
+		struct imap_conn *d = login(false);
+		struct pn_error err;
+
+		OK(imap_select(d, "Big", true, NULL, false, NULL, &e_));
+		assert_int_equal(imap_fetch(d, true, &ar.uids, "BODY.PEEK[]",
+					    NULL, NULL, NULL, &err), -1);
+		if (!strstr(err.msg, "no literal sink"))
+			fail_msg("got: %s", err.msg);
+		imap_conn_free(&d);
+	}
 	imap_seqset_free(&ar.uids);
 	free(k.buf);
 	free(m);
