@@ -365,10 +365,10 @@ static int carry_memory_uids(const struct md_folder *f, struct md_uidlist *ul)
 	return 0;
 }
 
-static int read_old(struct md_folder *f, struct md_uidlist *old, bool *exists,
-		    struct pn_error *err)
+static int read_old(struct md_folder *f, struct md_uidlist *old, bool locked,
+		    bool *exists, struct pn_error *err)
 {
-	if (md_uidlist_read(f->path, old, exists, err) < 0)
+	if (md_uidlist_read(f->path, old, locked, exists, err) < 0)
 		return -1;
 	if (!*exists) {
 		md_uidlist_init_new(old);
@@ -397,14 +397,14 @@ static void loaded_free(struct loaded *l)
 	memset(l, 0, sizeof(*l));
 }
 
-static int load(struct md_folder *f, const char *extra_key, struct loaded *l,
-		struct pn_error *err)
+static int load(struct md_folder *f, const char *extra_key, bool locked,
+		struct loaded *l, struct pn_error *err)
 {
 	struct md_uidlist old = { 0 };
 	int rc = -1;
 
 	loaded_free(l);
-	if (read_old(f, &old, &l->exists, err) < 0)
+	if (read_old(f, &old, locked, &l->exists, err) < 0)
 		goto out;
 	if (scan_folder(f->path, &l->sc, err) < 0)
 		goto out;
@@ -430,7 +430,7 @@ static int write_locked(struct md_folder *f, const char *extra_key,
 			    &lock, err) < 0)
 		return -1;
 	if ((hook && hook->fn(hook->ctx, err) < 0) ||
-	    load(f, extra_key, l, err) < 0) {
+	    load(f, extra_key, true, l, err) < 0) {
 		md_dotlock_release(&lock);
 		return -1;
 	}
@@ -473,7 +473,7 @@ int md_folder_sync_locked(struct md_folder *f, const char *extra_key,
 	int rc = -1;
 
 	/* Look without the lock first: most opens have nothing to write. */
-	if (!hook && load(f, extra_key, &l, err) < 0)
+	if (!hook && load(f, extra_key, false, &l, err) < 0)
 		goto out;
 	if (!f->read_only &&
 	    (hook || l.dirty || force_write || !l.exists) &&
@@ -876,6 +876,29 @@ int md_message_set_flags(struct md_folder *f, uint32_t uid, unsigned add,
 	return pn_error_set(err, PN_EIO, "UID %u: the file keeps moving", uid);
 }
 
+/* Remove m's file wherever it went; gone already is fine (someone else
+ * expunged it). */
+static int unlink_msg(struct md_folder *f, struct md_msg *m,
+		      struct pn_error *err)
+{
+	for (int tries = 0; tries < 10; tries++) {
+		char *path = md_msg_path(f, m), shown[400];
+		int rc = path ? unlink(path) : -1, e = path ? errno : ENOMEM;
+
+		if (rc < 0 && e != ENOENT) {
+			md_display_path(path ? path : f->path, shown,
+					sizeof(shown));
+			free(path);
+			return pn_error_errno(err, e, "%s", shown);
+		}
+		free(path);
+		if (rc == 0 || md_msg_relocate(f, m, NULL) < 0)
+			return 0;
+	}
+	return pn_error_set(err, PN_EIO, "UID %u: the file keeps moving",
+			    m->pub.uid);
+}
+
 int md_folder_expunge(struct md_folder *f, const uint32_t *uids, size_t n,
 		      struct pn_error *err)
 {
@@ -884,20 +907,12 @@ int md_folder_expunge(struct md_folder *f, const uint32_t *uids, size_t n,
 	for (size_t i = 0; i < n; i++)
 		if (!need_msg(f, uids[i], err))
 			return -1;
-	for (size_t i = 0; i < n; i++) {
-		struct md_msg *m = md_folder_find(f, uids[i]);
-
-		for (int tries = 0; tries < 10; tries++) {
-			char *path = md_msg_path(f, m);
-			int rc = path ? unlink(path) : -1, e = errno;
-
-			free(path);
-			if (rc == 0 || e != ENOENT)
-				break;
-			/* already gone everywhere: someone else expunged it */
-			if (md_msg_relocate(f, m, NULL) < 0)
-				break;
+	for (size_t i = 0; i < n; i++)
+		if (unlink_msg(f, md_folder_find(f, uids[i]), err) < 0) {
+			/* what was removed must leave the uidlist too */
+			if (md_folder_sync(f, NULL, true, NULL, NULL) < 0)
+				pn_error_prefix(err, "(uidlist not rewritten)");
+			return -1;
 		}
-	}
 	return md_folder_sync(f, NULL, true, NULL, err);
 }

@@ -128,9 +128,10 @@ struct md_uidlist {
 int md_uidlist_parse(const char *text, size_t len, const char *path,
 		     struct md_uidlist *out, struct pn_error *err) PN_WUR;
 int md_uidlist_format(const struct md_uidlist *ul, struct pn_buf *out) PN_WUR;
-/* Read dir/dovecot-uidlist; *exists_out false (and ul empty) when none. */
-int md_uidlist_read(const char *dir, struct md_uidlist *ul, bool *exists_out,
-		    struct pn_error *err) PN_WUR;
+/* Read dir/dovecot-uidlist; *exists_out false (and ul empty) when none.
+ * Not locked: a final line without '\n' is ignored (being appended). */
+int md_uidlist_read(const char *dir, struct md_uidlist *ul, bool locked,
+		    bool *exists_out, struct pn_error *err) PN_WUR;
 void md_uidlist_clear(struct md_uidlist *ul);
 int md_uidlist_push(struct md_uidlist *ul, uint32_t uid, const char *key,
 		    size_t keylen, const char *ext) PN_WUR;

@@ -304,8 +304,8 @@ static char *join(const char *dir, const char *name)
 	return p;
 }
 
-int md_uidlist_read(const char *dir, struct md_uidlist *ul, bool *exists_out,
-		    struct pn_error *err)
+int md_uidlist_read(const char *dir, struct md_uidlist *ul, bool locked,
+		    bool *exists_out, struct pn_error *err)
 {
 	struct pn_buf b = { 0 };
 	char *path = join(dir, MD_UIDLIST);
@@ -317,8 +317,15 @@ int md_uidlist_read(const char *dir, struct md_uidlist *ul, bool *exists_out,
 		return pn_error_set(err, PN_ENOMEM, "out of memory");
 	rc = md_read_file(path, &b, err);
 	if (rc == 0) {
+		size_t len = b.len;
+
+		/* Dovecot appends records under its lock: without ours, a
+		 * last line lacking its '\n' may still be being written. */
+		while (!locked && len && b.data[len - 1] != '\n')
+			len--;
 		*exists_out = true;
-		rc = md_uidlist_parse(pn_buf_cstr(&b), b.len, path, ul, err);
+		rc = md_uidlist_parse(pn_buf_cstr(&b), len ? len : b.len, path,
+				      ul, err);
 	} else if (rc == 1) {
 		rc = 0;
 	}
