@@ -1,7 +1,7 @@
 #!/bin/sh
 # bench/run.sh - `make bench`: the benchmarks, side by side in one run.
 # Installs what they need (GMime 3, GNU time) when run as root, then runs
-# bench/mime/run.py and bench/imap/run.py; the report is also saved in
+# bench/mime/run.py, bench/imap/run.py and bench/maildir/run.py; the report is also saved in
 # bench/out/ (not in git).
 # Arguments go to bench/mime/run.py (e.g. --mb 100 --no-big).
 set -u
@@ -27,6 +27,7 @@ trap 'rm -f "$rcfile"' EXIT
 	python3 bench/mime/run.py "$@"
 	echo $? >"$rcfile"
 	python3 bench/imap/run.py || echo 1 >"$rcfile"	# bench/README.md
+	python3 bench/maildir/run.py || echo 1 >"$rcfile"
 } 2>&1 | tee "$report"
 rc=$(cat "$rcfile")
 echo "bench: report saved in $report"

@@ -279,27 +279,48 @@ static void rec_values(const char *p, struct md_hvalues *out)
 	}
 }
 
+static bool rec_is(const char *p, const char *key, size_t keylen)
+{
+	return get32(p + 20) == keylen && memcmp(p + REC_FIXED, key, keylen) == 0;
+}
+
+static bool rec_stamp_ok(const char *p, int64_t mtime, uint64_t size)
+{
+	return (int64_t)get64(p + 4) == mtime && get64(p + 12) == size;
+}
+
 bool md_cache_lookup(const struct md_cache *c, const char *key,
 		     size_t keylen, int64_t mtime, uint64_t size,
-		     struct md_hvalues *out)
+		     struct md_hvalues *out, uint32_t *hint)
 {
+	const char *p;
 	size_t slot;
 
 	if (!c->count)
 		return false;
+	/* Records were written in UID order, so the next message is usually
+	 * the next record: a sequential walk instead of hash probes all
+	 * over a big buffer. */
+	if (*hint < c->count && rec_is(c->data + c->rec_off[*hint], key, keylen)) {
+		p = c->data + c->rec_off[(*hint)++];
+		goto found;
+	}
 	slot = name_hash(key, keylen) & c->table_mask;
 	for (; c->table[slot]; slot = (slot + 1) & c->table_mask) {
-		const char *p = c->data + c->rec_off[c->table[slot] - 1];
+		uint32_t i = c->table[slot] - 1;
 
-		if (get32(p + 20) != keylen ||
-		    memcmp(p + REC_FIXED, key, keylen) != 0)
-			continue;
-		if ((int64_t)get64(p + 4) != mtime || get64(p + 12) != size)
-			return false;
-		rec_values(p, out);
-		return true;
+		p = c->data + c->rec_off[i];
+		if (rec_is(p, key, keylen)) {
+			*hint = i + 1;
+			goto found;
+		}
 	}
 	return false;
+found:
+	if (!rec_stamp_ok(p, mtime, size))
+		return false;
+	rec_values(p, out);
+	return true;
 }
 
 void md_cache_free(struct md_cache *c)

@@ -90,10 +90,12 @@ struct md_cache {
 int md_cache_load(struct md_cache *c, int dirfd, uint32_t uidvalidity,
 		  struct pn_error *err) PN_WUR;
 /* The values stored for the message key (file name up to ':', see
- * md_name_keylen) if its record has this mtime (ns) and size. */
+ * md_name_keylen) if its record has this mtime (ns) and size.  *hint is
+ * the record to try first (start at 0; updated to follow a walk in UID
+ * order). */
 bool md_cache_lookup(const struct md_cache *c, const char *key,
 		     size_t keylen, int64_t mtime, uint64_t size,
-		     struct md_hvalues *out);
+		     struct md_hvalues *out, uint32_t *hint);
 void md_cache_free(struct md_cache *c);
 
 struct md_cache_sum {

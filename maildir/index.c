@@ -215,6 +215,7 @@ struct ix {
 	struct md_cache_writer w;
 	bool writing;
 	struct md_hreader r;
+	uint32_t hint;		/* next cache record, see md_cache_lookup */
 };
 
 /* What invalidates a cached record: the file's mtime (ns) and size as the
@@ -271,6 +272,7 @@ static bool ix_dirty(const struct ix *x)
 {
 	struct md_hvalues v;
 	size_t hits = 0;
+	uint32_t hint = 0;
 
 	for (size_t i = 0; i < x->f->n; i++) {
 		const struct md_msg *m = &x->f->msgs[i];
@@ -279,7 +281,7 @@ static bool ix_dirty(const struct ix *x)
 
 		msg_stamp(m, &mtime, &size);
 		if (!md_cache_lookup(&x->cache, m->name, m->keylen, mtime,
-				     size, &v))
+				     size, &v, &hint))
 			return true;
 		hits++;
 	}
@@ -333,7 +335,8 @@ static int ix_entry(struct ix *x, struct md_msg *m, struct md_hvalues *v,
 	int rc;
 
 	msg_stamp(m, &mtime, &size);
-	if (md_cache_lookup(&x->cache, m->name, m->keylen, mtime, size, v))
+	if (md_cache_lookup(&x->cache, m->name, m->keylen, mtime, size, v,
+			    &x->hint))
 		rc = 0;
 	else
 		rc = read_values(x, m, v, err);
