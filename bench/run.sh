@@ -20,7 +20,7 @@ if [ ! -x "${POSTERN:-./postern}" ]; then
 fi
 
 mkdir -p bench/out
-report="bench/out/mime-$(date +%Y%m%d-%H%M%S).txt"
+report="bench/out/bench-$(date +%Y%m%d-%H%M%S).txt"
 rcfile=$(mktemp)
 trap 'rm -f "$rcfile"' EXIT
 {
