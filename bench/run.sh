@@ -1,8 +1,8 @@
 #!/bin/sh
 # bench/run.sh - `make bench`: the benchmarks, side by side in one run.
 # Installs what they need (GMime 3, GNU time) when run as root, then runs
-# bench/mime/run.py, bench/imap/run.py and bench/maildir/run.py; the report is also saved in
-# bench/out/ (not in git).
+# bench/mime/run.py, bench/imap/run.py and bench/maildir/run.py; the
+# report is also saved in bench/out/ (not in git).
 # Arguments go to bench/mime/run.py (e.g. --mb 100 --no-big).
 set -u
 top=$(cd "$(dirname "$0")/.." && pwd)
