@@ -39,6 +39,9 @@ directory and its Maildir for a rerun with --reuse DIR).
 
 usage: bench/imap/run.py [--count 50000] [--runs 7] [--no-mutt]
                          [--no-tls] [--keep DIR | --reuse DIR]
+                         [--budget 540]
+Bounded: after --budget seconds no new round starts (each transport gets
+its share), and a client still running then is killed.
 environment: POSTERN (default ./postern), TMPDIR
 """
 
@@ -46,6 +49,7 @@ import argparse
 import os
 import re
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -59,6 +63,9 @@ import dovecot  # noqa: E402
 USER = "alice"
 MAILBOX = "INBOX"
 RUN_TIMEOUT = 300
+BUDGET = 540		# seconds for the whole run (the issue: < 10 min);
+			# rounds stop early, and a hung client is killed
+DEADLINE = [time.monotonic() + BUDGET]
 TARGET_RAW = 1.3
 TARGET_IMAPLIB = 5.0
 TARGET_RSS_MB = 40
@@ -87,12 +94,20 @@ class Timed:
             argv = [GNU_TIME, "-q", "-f", "%M %U %S", "-o",
                     rssf.name] + argv
         t0 = time.monotonic()
-        p = subprocess.run(argv, stdin=stdin, stdout=subprocess.DEVNULL,
-                           stderr=subprocess.PIPE, env=env,
-                           timeout=RUN_TIMEOUT)
+        limit = max(5.0, min(RUN_TIMEOUT, DEADLINE[0] - t0))
+        p = subprocess.Popen(argv, stdin=stdin, stdout=subprocess.DEVNULL,
+                             stderr=subprocess.PIPE, env=env,
+                             start_new_session=True)
+        try:
+            _out, err = p.communicate(timeout=limit)
+            self.rc = p.returncode
+        except subprocess.TimeoutExpired:
+            os.killpg(p.pid, signal.SIGKILL)  # time(1) and its child
+            _out, err = p.communicate()
+            err = b"killed after %.0f s (time budget)" % limit
+            self.rc = -signal.SIGKILL
         self.secs = time.monotonic() - t0
-        self.rc = p.returncode
-        self.err = p.stderr.decode(errors="replace").strip()
+        self.err = err.decode(errors="replace").strip()
         self.rss_mb = self.cpu = None
         if rssf:
             try:
@@ -355,9 +370,15 @@ def bench(info, clients, runs, transports):
     results = {}
     outb = {}
     watch = LogWatch(info["log"])
-    for tls in transports:
+    for i, tls in enumerate(transports):
         tname = "tls" if tls else "plain"
+        # what is left of the budget, shared by the transports to come
+        stop_at = time.monotonic() + (DEADLINE[0] - time.monotonic()) / (
+            len(transports) - i)
         for rnd in range(runs):
+            if rnd > 0 and time.monotonic() > stop_at:
+                log("  %s: time budget spent, %d rounds" % (tname, rnd))
+                break
             for c in clients:
                 r = c.run(info, tls)
                 time.sleep(0.1)  # let Dovecot log the logout
@@ -451,8 +472,11 @@ def main():
                     help="server dir to create and keep")
     ap.add_argument("--reuse", metavar="DIR",
                     help="a --keep dir from an earlier run (same count)")
+    ap.add_argument("--budget", type=float, default=BUDGET,
+                    help="seconds for the whole run (%d)" % BUDGET)
     a, _rest = ap.parse_known_args()
     t_start = time.monotonic()
+    DEADLINE[0] = t_start + a.budget
     log("== bench/imap: open INBOX, UID FETCH 1:* (UID FLAGS INTERNALDATE "
         "RFC822.SIZE ENVELOPE), %d messages, Dovecot %s on 127.0.0.1" % (
             a.count, subprocess.run([dovecot.DOVECOT, "--version"],
