@@ -163,11 +163,31 @@ int md_keywords_write(const char *dir, const struct md_keywords *kw,
 	return rc;
 }
 
-/* Add names to dir's table under its lock, re-reading it first so that a
- * keyword another writer added meanwhile keeps its letter. */
+static int update_locked(const char *dir, const char *const *names, size_t n,
+			 int timeout_ms, struct md_keywords *kw,
+			 struct pn_error *err);
+
+/* Add names to dir's table, re-reading it first so that a keyword another
+ * writer added meanwhile keeps its letter.  Dovecot changes the file only
+ * while it holds dovecot-uidlist.lock (and dovecot-keywords.lock for the
+ * write itself): so do we. */
 int md_keywords_update(const char *dir, const char *const *names, size_t n,
 		       int timeout_ms, struct md_keywords *kw,
 		       struct pn_error *err)
+{
+	struct md_dotlock ul;
+	int rc;
+
+	if (md_dotlock_take(dir, MD_UIDLIST, timeout_ms, &ul, err) < 0)
+		return -1;
+	rc = update_locked(dir, names, n, timeout_ms, kw, err);
+	md_dotlock_release(&ul);
+	return rc;
+}
+
+static int update_locked(const char *dir, const char *const *names, size_t n,
+			 int timeout_ms, struct md_keywords *kw,
+			 struct pn_error *err)
 {
 	struct md_dotlock lock;
 	struct pn_buf b;

@@ -99,9 +99,10 @@ static int parse_key(const char *key, size_t keylen, struct md_name *out)
 	return 0;
 }
 
+/* Dovecot reads "<flags>[,<other fields>]": flags stop at a comma. */
 static void parse_info(const char *info, struct md_name *out)
 {
-	for (const char *p = info; *p; p++) {
+	for (const char *p = info; *p && *p != ','; p++) {
 		if (*p >= 'a' && *p <= 'z')
 			out->keyword_bits |= 1u << (*p - 'a');
 		else
@@ -132,6 +133,7 @@ int md_name_parse(const char *filename, struct md_name *out)
 int md_info_format(unsigned flags, uint32_t kwbits, const char *old_info,
 		   char *out, size_t outsz)
 {
+	const char *p = NULL, *tail;
 	char buf[128];
 	size_t n = 0;
 
@@ -140,18 +142,21 @@ int md_info_format(unsigned flags, uint32_t kwbits, const char *old_info,
 	for (size_t i = 0; i < NFLAGS; i++)
 		if (flags & flag_letters[i].flag)
 			buf[n++] = flag_letters[i].c;
-	/* Unknown characters (another program's flags) are kept: never lose
+	/* Unknown flag characters (another program's) are kept: never lose
 	 * what we do not understand. */
-	for (const char *p = old_info; p && *p && n < sizeof(buf) - 30; p++)
-		if (!(*p >= 'a' && *p <= 'z') && !flag_of(*p) && *p != ',')
+	for (p = old_info; p && *p && *p != ',' && n < 64; p++)
+		if (!(*p >= 'a' && *p <= 'z') && !flag_of(*p))
 			buf[n++] = *p;
 	for (int i = 0; i < MD_KEYWORDS_MAX; i++)
 		if (kwbits & (1u << i))
 			buf[n++] = (char)('a' + i);
 	buf[n] = '\0';
-	if (n + 1 > outsz)
+	/* ",<fields>" after the flags is not ours: as Dovecot, leave it */
+	tail = p && *p == ',' ? p : "";
+	if (n + strlen(tail) + 1 > outsz)
 		return -1;
-	memcpy(out, buf, n + 1);
+	memcpy(out, buf, n);
+	strcpy(out + n, tail);
 	return 0;
 }
 

@@ -195,7 +195,11 @@ static int parse_record(struct pn_sv line, struct md_uidlist *ul)
 		if (line.p[i] == ':' && (i == 0 || line.p[i - 1] == ' ')) {
 			struct pn_sv key = pn_sv_make(line.p + i + 1,
 						      line.len - i - 1);
+			long info = pn_sv_find(key, ':');
 
+			/* "the last known file name": flags may follow ':' */
+			if (info >= 0)
+				key.len = (size_t)info;
 			if (!key.len || pn_sv_find(key, '/') >= 0)
 				return -1;
 			if (i > 1 && !(ext = pn_sv_dup(pn_sv_make(line.p, i - 1))))

@@ -181,6 +181,25 @@ static void test_reads_dovecot_folder(void **state)
 	/* the expunged UID 2 is dropped only when something is written */
 }
 
+/* Older Dovecots wrote whole file names ("the last known file name") into
+ * the uidlist: a file whose flags changed since keeps its UID. */
+static void test_uidlist_with_old_names(void **state)
+{
+	struct env *e = *state;
+
+	put(e, "dovecot-uidlist", "3 V9 N30 G\n"
+				  "25006 :1.M1P1.k,S=2,W=3:2,\n"
+				  "25017 W2481 :2.M1P1.k:2,F\n", 0);
+	put(e, "cur/1.M1P1.k,S=2,W=3:2,RS", "a\n", 0);
+	put(e, "cur/2.M1P1.k:2,", "b\n", 0);
+	open_inbox(e, false);
+	assert_int_equal(md_folder_count(e->f), 2);
+	assert_int_equal(md_folder_message(e->f, 0)->uid, 25006);
+	assert_int_equal(md_folder_message(e->f, 1)->uid, 25017);
+	assert_int_equal(md_folder_uidnext(e->f), 25018);	/* N30 lags */
+	assert_null(slurp(e, "dovecot-uidlist.lock"));
+}
+
 /* Files without a UID get them in delivery-time order, not readdir's. */
 static void test_new_files_time_order(void **state)
 {
@@ -627,6 +646,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		T(test_empty_gets_uidlist),
 		T(test_reads_dovecot_folder),
+		T(test_uidlist_with_old_names),
 		T(test_new_files_time_order),
 		T(test_append),
 		T(test_append_from_fd),

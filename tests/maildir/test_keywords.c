@@ -112,7 +112,7 @@ static void test_add(void **state)
 
 static void test_update_keeps_others(void **state)
 {
-	char dir[] = "/tmp/pn-kw-XXXXXX", p[128], cmd[160];
+	char dir[] = "/tmp/pn-kw-XXXXXX", p[128], cmd[200];
 	const char *names[] = { "mine", "theirs" };
 	struct md_keywords kw = { { 0 } };
 	struct pn_error err;
@@ -132,6 +132,16 @@ static void test_update_keeps_others(void **state)
 	assert_int_equal(md_read_file(p, &b, &err), 0);
 	assert_string_equal(pn_buf_cstr(&b), "0 theirs\n1 mine\n");
 	pn_buf_free(&b);
+	/* Dovecot writes keywords only under dovecot-uidlist.lock: we wait
+	 * for it as well */
+	snprintf(p, sizeof(p), "%s/dovecot-uidlist.lock", dir);
+	fp = fopen(p, "w");
+	fclose(fp);
+	names[0] = "third";
+	assert_int_equal(md_keywords_update(dir, names, 1, 0, &kw, &err), -1);
+	snprintf(cmd, sizeof(cmd), "%s/dovecot-uidlist is locked by another "
+				   "process (dovecot-uidlist.lock, 0 s)", dir);
+	assert_string_equal(err.msg, cmd);
 	md_keywords_clear(&kw);
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
 	assert_int_equal(system(cmd), 0);

@@ -55,6 +55,8 @@ static const struct {
 	{ "x,S=abc:2,", true, "x,S=abc", 0, 0, 0, 0, true, NULL },
 	/* '!' instead of ':' where ':' is not allowed */
 	{ "x,S=5!2,F", true, "x", 5, 0, F, 0, true, "x,S=5:2,F" },
+	/* Dovecot's "<flags>[,<fields>]": flags stop at the comma */
+	{ "x:2,S,ab", true, "x", 0, 0, S, 0, true, "x:2,S" },
 	/* experimental info ":1," is no flag information */
 	{ "x:1,foo", true, "x", 0, 0, 0, 0, false, "x" },
 	/* not message names */
@@ -151,6 +153,9 @@ static void test_info_format(void **state)
 	/* unknown letters of another program survive a flag change */
 	assert_int_equal(md_info_format(F, 0, "SXab", out, sizeof(out)), 0);
 	assert_string_equal(out, ":2,FX");
+	/* ",<fields>" after the flags is left alone, as Dovecot does */
+	assert_int_equal(md_info_format(F, 1, "SX,a=b,c", out, sizeof(out)), 0);
+	assert_string_equal(out, ":2,FXa,a=b,c");
 	assert_int_equal(md_info_format(0, 0, NULL, out, sizeof(out)), 0);
 	assert_string_equal(out, ":2,");
 	assert_int_equal(md_info_format(S, 0, NULL, out, 4), -1);

@@ -82,6 +82,15 @@ static const struct {
 	{ "3 V5 N2 G\n\n1 :a", "3 V5 N2 G\n1 :a\n", NULL, 5, 2, 1 },
 	/* a key may hold spaces after the ':' */
 	{ "3 V5 N2 G\n1 :a b\n", NULL, NULL, 5, 2, 1 },
+	/* Dovecot's documented example: the key is "the last known file
+	 * name", flags included; W2481 is an extension field */
+	{ "3 V1275660208 N25022 G3085f01b7f11094c501100008c4a11c1\n"
+	  "25006 :1276528487.M364837P9451.kurkku,S=1355,W=1394:2,\n"
+	  "25017 W2481 :1276533073.M242911P3632.kurkku:2,F\n",
+	  "3 V1275660208 N25022 G3085f01b7f11094c501100008c4a11c1\n"
+	  "25006 :1276528487.M364837P9451.kurkku,S=1355,W=1394\n"
+	  "25017 W2481 :1276533073.M242911P3632.kurkku\n", NULL,
+	  1275660208u, 25022, 2 },
 	/* version 1 */
 	{ "1 77 5\n1 x.host:2,S\n3 y.host\n",
 	  "3 V77 N5 G\n1 :x.host\n3 :y.host\n", NULL, 77, 5, 2 },
