@@ -179,12 +179,12 @@ static int time_order(const void *a, const void *b)
 
 /* Keep the records whose file exists, in UID order; map[i] is the scan
  * entry of out->recs[i].  Sets *dropped when a record had no file. */
-static int keep_existing(const struct md_uidlist *old, struct scan *sc,
+static int keep_existing(struct md_uidlist *old, struct scan *sc,
 			 struct md_uidlist *out, struct scan_ent **map,
 			 bool *dropped)
 {
 	for (size_t i = 0; i < old->n; i++) {
-		const struct md_uid_rec *r = &old->recs[i];
+		struct md_uid_rec *r = &old->recs[i];
 		struct scan_ent *e = scan_find(sc, r->key, strlen(r->key));
 
 		if (!e || e->taken) {
@@ -193,9 +193,12 @@ static int keep_existing(const struct md_uidlist *old, struct scan *sc,
 		}
 		e->taken = true;
 		map[out->n] = e;
-		if (md_uidlist_push(out, r->uid, r->key, strlen(r->key),
-				    r->ext) < 0)
+		/* the old list is thrown away: move its strings over */
+		if (md_uidlist_push_owned(out, r->uid, r->key, r->ext) < 0) {
+			r->key = r->ext = NULL;
 			return -1;
+		}
+		r->key = r->ext = NULL;
 	}
 	return 0;
 }
@@ -242,7 +245,7 @@ static int assign_new(struct scan *sc, const char *extra_key,
 }
 
 /* From the uidlist as read (old) and a scan: the uidlist to keep. */
-static int merge(const struct md_uidlist *old, struct scan *sc,
+static int merge(struct md_uidlist *old, struct scan *sc,
 		 const char *extra_key, struct md_uidlist *out,
 		 struct scan_ent ***map_out, bool *dirty)
 {

@@ -135,6 +135,9 @@ int md_uidlist_read(const char *dir, struct md_uidlist *ul, bool locked,
 void md_uidlist_clear(struct md_uidlist *ul);
 int md_uidlist_push(struct md_uidlist *ul, uint32_t uid, const char *key,
 		    size_t keylen, const char *ext) PN_WUR;
+/* The same taking ownership of malloc'd key and ext (freed on failure). */
+int md_uidlist_push_owned(struct md_uidlist *ul, uint32_t uid, char *key,
+			  char *ext) PN_WUR;
 /* A fresh header: version 3, UIDVALIDITY now, next UID 1, random GUID. */
 void md_uidlist_init_new(struct md_uidlist *ul);
 

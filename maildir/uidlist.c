@@ -34,11 +34,8 @@ void md_uidlist_clear(struct md_uidlist *ul)
 	memset(ul, 0, sizeof(*ul));
 }
 
-int md_uidlist_push(struct md_uidlist *ul, uint32_t uid, const char *key,
-		    size_t keylen, const char *ext)
+static int grow(struct md_uidlist *ul)
 {
-	struct md_uid_rec *r;
-
 	if (ul->n == ul->cap) {
 		size_t cap = ul->cap ? ul->cap * 2 : 64;
 		void *p = realloc(ul->recs, cap * sizeof(*ul->recs));
@@ -48,6 +45,31 @@ int md_uidlist_push(struct md_uidlist *ul, uint32_t uid, const char *key,
 		ul->recs = p;
 		ul->cap = cap;
 	}
+	return 0;
+}
+
+int md_uidlist_push_owned(struct md_uidlist *ul, uint32_t uid, char *key,
+			  char *ext)
+{
+	if (grow(ul) < 0) {
+		free(key);
+		free(ext);
+		return -1;
+	}
+	ul->recs[ul->n].uid = uid;
+	ul->recs[ul->n].key = key;
+	ul->recs[ul->n].ext = ext;
+	ul->n++;
+	return 0;
+}
+
+int md_uidlist_push(struct md_uidlist *ul, uint32_t uid, const char *key,
+		    size_t keylen, const char *ext)
+{
+	struct md_uid_rec *r;
+
+	if (grow(ul) < 0)
+		return -1;
 	r = &ul->recs[ul->n];
 	r->uid = uid;
 	r->key = pn_sv_dup(pn_sv_make(key, keylen));
