@@ -18,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "maildir_p.h"
@@ -509,6 +510,37 @@ int md_folder_sync(struct md_folder *f, const char *extra_key,
 
 /* ---- opening ------------------------------------------------------------ */
 
+/* The Maildir spec: a file in tmp/ untouched for 36 hours is a delivery
+ * that died; it may be removed (Dovecot does so too). */
+#define TMP_STALE_SECS (36 * 60 * 60)
+
+static void clean_tmp(const char *dir)
+{
+	char path[4096];
+	struct dirent *e;
+	time_t now = time(NULL);
+	int dfd;
+	DIR *d;
+
+	snprintf(path, sizeof(path), "%s/tmp", dir);
+	d = opendir(path);
+	if (!d)
+		return;
+	dfd = dirfd(d);
+	while ((e = readdir(d))) {
+		struct stat st;
+
+		if (e->d_name[0] == '.' ||
+		    fstatat(dfd, e->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0 ||
+		    !S_ISREG(st.st_mode))
+			continue;
+		if (now - st.st_atime > TMP_STALE_SECS &&
+		    now - st.st_mtime > TMP_STALE_SECS)
+			unlinkat(dfd, e->d_name, 0);
+	}
+	closedir(d);
+}
+
 int md_folder_open(struct md_store *s, const char *name, bool read_only,
 		   struct md_folder **out, struct pn_error *err)
 {
@@ -536,6 +568,8 @@ int md_folder_open(struct md_store *s, const char *name, bool read_only,
 	}
 	if (md_folder_sync(f, NULL, false, NULL, err) < 0)
 		goto fail;
+	if (!f->read_only)
+		clean_tmp(f->path);
 	*out = f;
 	return 0;
 fail:

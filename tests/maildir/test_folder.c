@@ -621,6 +621,21 @@ static void test_read_only_writes_nothing(void **state)
 	assert_int_equal(access("/tmp/pn-no-such-dir-xyz", F_OK), -1);
 }
 
+/* A delivery that died 36 hours ago leaves tmp/ on the next read-write
+ * open (the Maildir spec's rule); a fresh one stays; read-only keeps all. */
+static void test_tmp_cleanup(void **state)
+{
+	struct env *e = *state;
+
+	put(e, "tmp/old.M1P1.h", "x", time(NULL) - 37 * 3600);
+	put(e, "tmp/fresh.M1P1.h", "x", time(NULL) - 35 * 3600);
+	open_inbox(e, true);
+	assert_true(exists(e, "tmp/old.M1P1.h"));
+	open_inbox(e, false);
+	assert_false(exists(e, "tmp/old.M1P1.h"));
+	assert_true(exists(e, "tmp/fresh.M1P1.h"));
+}
+
 static void test_bad_uidlist(void **state)
 {
 	struct env *e = *state;
@@ -658,6 +673,7 @@ int main(void)
 		T(test_copy),
 		T(test_lock_held),
 		T(test_read_only_writes_nothing),
+		T(test_tmp_cleanup),
 		T(test_bad_uidlist),
 	};
 
