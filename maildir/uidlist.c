@@ -11,6 +11,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -378,15 +379,57 @@ static long long now_ms(void)
 	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-/* A lock nobody touched for MD_LOCK_STALE_SECS belongs to a dead writer:
- * Dovecot overrides it then, and so do we.  1 removed, 0 not stale. */
+/* Dovecot writes "PID:HOST" into its dotlocks so that a lock whose owner
+ * died on this host can be taken over at once; we do the same. */
+static void lock_owner(char *out, size_t outsz)
+{
+	char host[256];
+
+	if (gethostname(host, sizeof(host)) < 0)
+		host[0] = '\0';
+	host[sizeof(host) - 1] = '\0';
+	snprintf(out, outsz, "%ld:%s", (long)getpid(), host);
+}
+
+static bool owner_dead(const char *lock_path)
+{
+	char buf[300], mine[300], host[280];
+	long pid;
+	ssize_t n;
+	int fd = open(lock_path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+
+	if (fd < 0)
+		return false;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return false;
+	buf[n] = '\0';
+	lock_owner(mine, sizeof(mine));
+	if (sscanf(buf, "%ld:%279[^\n]", &pid, host) != 2 || pid <= 0 ||
+	    strcmp(host, strchr(mine, ':') + 1))
+		return false;
+	return kill((pid_t)pid, 0) < 0 && errno == ESRCH;
+}
+
+/* A lock nobody touched for MD_LOCK_STALE_SECS, or whose owner is dead,
+ * belongs to a writer that will never finish: Dovecot overrides it, and
+ * so do we.  Unlinked only if it is still the lock we judged (another
+ * taker may have replaced it meanwhile).  1 removed, 0 not stale. */
 static int remove_if_stale(const char *lock_path)
 {
-	struct stat st;
+	struct stat st, again;
 
 	if (lstat(lock_path, &st) < 0)
 		return errno == ENOENT ? 1 : 0;
-	if (time(NULL) - st.st_mtime <= MD_LOCK_STALE_SECS)
+	if (time(NULL) - st.st_mtime <= MD_LOCK_STALE_SECS &&
+	    !owner_dead(lock_path))
+		return 0;
+	if (lstat(lock_path, &again) < 0)
+		return errno == ENOENT ? 1 : 0;
+	if (again.st_ino != st.st_ino ||
+	    again.st_mtim.tv_sec != st.st_mtim.tv_sec ||
+	    again.st_mtim.tv_nsec != st.st_mtim.tv_nsec)
 		return 0;
 	if (unlink(lock_path) < 0 && errno != ENOENT)
 		return 0;
@@ -428,8 +471,15 @@ int md_dotlock_take(const char *dir, const char *name, int timeout_ms,
 		out->fd = open(out->lock_path,
 			       O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW,
 			       0600);
-		if (out->fd >= 0)
+		if (out->fd >= 0) {
+			char owner[300];
+
+			lock_owner(owner, sizeof(owner));
+			/* best effort: an empty lock only goes stale later */
+			if (pn_write_all(out->fd, owner, strlen(owner)) < 0)
+				errno = 0;
 			return 0;
+		}
 		if (errno != EEXIST)
 			break;
 		if (remove_if_stale(out->lock_path))
@@ -466,7 +516,9 @@ int md_dotlock_commit(struct md_dotlock *l, const void *data, size_t len,
 	int e;
 
 	md_display_path(l->lock_path, shown, sizeof(shown));
-	if (pn_write_all(l->fd, data, len) < 0 || fsync(l->fd) < 0)
+	/* the owner line goes; the new content takes its place */
+	if (ftruncate(l->fd, 0) < 0 || lseek(l->fd, 0, SEEK_SET) < 0 ||
+	    pn_write_all(l->fd, data, len) < 0 || fsync(l->fd) < 0)
 		goto fail;
 	if (rename(l->lock_path, l->target_path) < 0)
 		goto fail;

@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 #include <cmocka.h>
@@ -280,6 +281,57 @@ static void test_lock_release(void **state)
 	md_dotlock_release(&l);
 }
 
+static void write_lock(const char *dir, const char *content)
+{
+	char p[256];
+	FILE *fp;
+
+	snprintf(p, sizeof(p), "%s/dovecot-uidlist.lock", dir);
+	fp = fopen(p, "w");
+	assert_non_null(fp);
+	fputs(content, fp);
+	fclose(fp);
+}
+
+/* While held the lock says "PID:HOST" (as Dovecot's dotlocks do); a lock
+ * whose owner is dead on this host is taken over at once, one of a live
+ * owner or another host is waited for. */
+static void test_lock_owner(void **state)
+{
+	const char *dir = *state;
+	char host[256], text[400], p[400];
+	struct md_dotlock l;
+	struct pn_error err;
+	pid_t dead;
+	FILE *fp;
+
+	assert_int_equal(gethostname(host, sizeof(host)), 0);
+	assert_int_equal(md_dotlock_take(dir, MD_UIDLIST, 0, &l, &err), 0);
+	snprintf(p, sizeof(p), "%s/dovecot-uidlist.lock", dir);
+	fp = fopen(p, "r");
+	assert_non_null(fgets(text, sizeof(text), fp));
+	fclose(fp);
+	snprintf(p, sizeof(p), "%ld:%s", (long)getpid(), host);
+	assert_string_equal(text, p);
+	md_dotlock_release(&l);
+
+	dead = fork();
+	if (dead == 0)
+		_exit(0);
+	assert_int_equal(waitpid(dead, NULL, 0), dead);
+	snprintf(text, sizeof(text), "%ld:%s", (long)dead, host);
+	write_lock(dir, text);
+	assert_int_equal(md_dotlock_take(dir, MD_UIDLIST, 0, &l, &err), 0);
+	md_dotlock_release(&l);
+
+	snprintf(text, sizeof(text), "%ld:%s", (long)getpid(), host);
+	write_lock(dir, text);
+	assert_int_equal(md_dotlock_take(dir, MD_UIDLIST, 0, &l, &err), -1);
+	snprintf(text, sizeof(text), "%ld:other.host.invalid", (long)dead);
+	write_lock(dir, text);
+	assert_int_equal(md_dotlock_take(dir, MD_UIDLIST, 0, &l, &err), -1);
+}
+
 static void test_read_missing_and_bad(void **state)
 {
 	const char *dir = *state;
@@ -339,6 +391,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_lock_stale_overridden,
 						mkdir_tmp, rm_tmp),
 		cmocka_unit_test_setup_teardown(test_lock_release, mkdir_tmp,
+						rm_tmp),
+		cmocka_unit_test_setup_teardown(test_lock_owner, mkdir_tmp,
 						rm_tmp),
 		cmocka_unit_test_setup_teardown(test_read_missing_and_bad,
 						mkdir_tmp, rm_tmp),
