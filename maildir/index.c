@@ -288,22 +288,35 @@ static bool ix_dirty(const struct ix *x)
 	return hits != x->cache.count;
 }
 
+/* O_NONBLOCK: a FIFO (or a symlink to a device) among the messages must
+ * not hang the index; for a regular file it changes nothing. */
+#define MSG_OPEN_FLAGS (O_RDONLY | O_CLOEXEC | O_NONBLOCK)
+
 static int open_msg(struct ix *x, struct md_msg *m)
 {
 	int fd = openat(m->pub.in_new ? x->newfd : x->curfd, m->name,
-			O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+			MSG_OPEN_FLAGS);
 
 	/* Another writer renamed it (flags) since the scan: find it again
 	 * by its key rather than lose it. */
 	if (fd < 0 && errno == ENOENT && md_msg_relocate(x->f, m, NULL) == 0)
 		fd = openat(m->pub.in_new ? x->newfd : x->curfd, m->name,
-			    O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+			    MSG_OPEN_FLAGS);
 	return fd;
 }
 
+/* Errors that say "this is not a message file" (a directory, a FIFO
+ * without a writer, a device): shown without fields, like a vanished
+ * message, rather than failing the whole index. */
+static bool not_a_message(int e)
+{
+	return e == ENOENT || e == EISDIR || e == EAGAIN || e == ENXIO ||
+	       e == ELOOP;
+}
+
 /* The header values of m from its file.  Returns 1 when the message
- * vanished (expunged by another writer): the entry is shown without
- * fields and not cached. */
+ * vanished (expunged by another writer) or is not a file we can read
+ * (see not_a_message): the entry is shown without fields, not cached. */
 static int read_values(struct ix *x, struct md_msg *m, struct md_hvalues *v,
 		       struct pn_error *err)
 {
@@ -311,16 +324,22 @@ static int read_values(struct ix *x, struct md_msg *m, struct md_hvalues *v,
 	char path[512];
 
 	memset(v, 0, sizeof(*v));
-	if (fd < 0 && errno == ENOENT)
-		return 1;
 	if (fd >= 0) {
+		int e;
+
 		/* Only the first page or so is wanted: no readahead of the
 		 * body when the page cache is cold. */
 		posix_fadvise(fd, 0, 0, POSIX_FADV_RANDOM);
 		rc = md_header_read(&x->r, fd, v);
+		e = errno;
 		close(fd);
 		if (rc == 0)
 			return 0;
+		errno = e;
+	}
+	if (not_a_message(errno)) {
+		memset(v, 0, sizeof(*v));
+		return 1;
 	}
 	md_display_path(x->f->path, path, sizeof(path));
 	return pn_error_errno(err, errno, "%s/%s/%s", path,
