@@ -141,10 +141,13 @@ int md_uidlist_push_owned(struct md_uidlist *ul, uint32_t uid, char *key,
 /* A fresh header: version 3, UIDVALIDITY now, next UID 1, random GUID. */
 void md_uidlist_init_new(struct md_uidlist *ul);
 
-/* Dovecot's dotlock: NAME.lock created O_EXCL in dir, content written into
- * it, renamed over NAME to commit (or unlinked to give up).  A lock whose
- * mtime is older than MD_LOCK_STALE_SECS is removed; otherwise wait with
- * backoff up to timeout_ms and fail with
+/* Dovecot's dotlock: NAME.lock created exclusively in dir (link() of a
+ * temporary file, else O_EXCL) already holding "PID:HOST"; the new NAME
+ * is written to a temporary file renamed over it while the lock is held,
+ * then the lock is removed (or just removed, to give up).  A lock whose
+ * mtime is older than MD_LOCK_STALE_SECS, or whose owner is a dead
+ * process of this host, is taken over; otherwise wait with backoff up to
+ * timeout_ms and fail with
  * "DIR/NAME is locked by another process (NAME.lock, N s)". */
 struct md_dotlock {
 	int fd;
@@ -154,7 +157,7 @@ struct md_dotlock {
 
 int md_dotlock_take(const char *dir, const char *name, int timeout_ms,
 		    struct md_dotlock *out, struct pn_error *err) PN_WUR;
-/* Write data into the lock, fsync, rename over the target.  Releases. */
+/* Write data as the new target (fsync'd, renamed over it).  Releases. */
 int md_dotlock_commit(struct md_dotlock *l, const void *data, size_t len,
 		      struct pn_error *err) PN_WUR;
 void md_dotlock_release(struct md_dotlock *l);

@@ -451,6 +451,61 @@ static int lock_busy(struct md_dotlock *out, const char *name, long long waited,
 	return -1;
 }
 
+/* A temporary file for the lock's first content, in the Maildir's tmp/
+ * (cleaned after 36 hours if we die here) or, without one, in dir. */
+static int lock_temp(const char *dir, char *path, size_t pathsz)
+{
+	char uniq[200];
+	int fd;
+
+	if (md_name_unique(uniq, sizeof(uniq)) < 0)
+		return errno = ENAMETOOLONG, -1;
+	snprintf(path, pathsz, "%s/tmp/%s.lock", dir, uniq);
+	fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW,
+		  0600);
+	if (fd >= 0 || errno != ENOENT)
+		return fd;
+	snprintf(path, pathsz, "%s/.%s.lock", dir, uniq);
+	return open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW,
+		    0600);
+}
+
+/* Create lock_path already holding "PID:HOST": written to a temporary
+ * file first and link()ed into place, which fails with EEXIST exactly as
+ * O_EXCL does (Dovecot's dotlocks know both ways).  So a writer killed
+ * at any moment leaves a lock that names its dead owner, never an empty
+ * one that Dovecot would wait 2 minutes for.  Returns the fd or -1. */
+static int create_lock(const char *dir, const char *lock_path)
+{
+	char tmp[4096], owner[300];
+	int fd, rc, e;
+
+	lock_owner(owner, sizeof(owner));
+	fd = lock_temp(dir, tmp, sizeof(tmp));
+	if (fd < 0)
+		return -1;
+	if (pn_write_all(fd, owner, strlen(owner)) < 0) {
+		e = errno;
+		close(fd);
+		unlink(tmp);
+		return errno = e, -1;
+	}
+	rc = link(tmp, lock_path);
+	e = errno;
+	unlink(tmp);
+	if (rc == 0)
+		return fd;
+	close(fd);
+	if (e == EEXIST)
+		return errno = e, -1;
+	/* no hard links here: O_EXCL, with a short window of emptiness */
+	fd = open(lock_path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW,
+		  0600);
+	if (fd >= 0 && pn_write_all(fd, owner, strlen(owner)) < 0)
+		e = errno;	/* empty: goes stale by age instead */
+	return fd;
+}
+
 int md_dotlock_take(const char *dir, const char *name, int timeout_ms,
 		    struct md_dotlock *out, struct pn_error *err)
 {
@@ -468,18 +523,9 @@ int md_dotlock_take(const char *dir, const char *name, int timeout_ms,
 		return pn_error_set(err, PN_ENOMEM, "out of memory");
 	}
 	for (;;) {
-		out->fd = open(out->lock_path,
-			       O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW,
-			       0600);
-		if (out->fd >= 0) {
-			char owner[300];
-
-			lock_owner(owner, sizeof(owner));
-			/* best effort: an empty lock only goes stale later */
-			if (pn_write_all(out->fd, owner, strlen(owner)) < 0)
-				errno = 0;
+		out->fd = create_lock(dir, out->lock_path);
+		if (out->fd >= 0)
 			return 0;
-		}
 		if (errno != EEXIST)
 			break;
 		if (remove_if_stale(out->lock_path))
@@ -509,21 +555,38 @@ void md_dotlock_release(struct md_dotlock *l)
 	l->lock_path = l->target_path = NULL;
 }
 
+/* The new content goes to a temporary file that is renamed over the
+ * target while the lock (still saying "PID:HOST") is held; the lock goes
+ * last.  A writer killed at any point leaves either the old or the new
+ * file whole, and a lock naming its dead owner. */
 int md_dotlock_commit(struct md_dotlock *l, const void *data, size_t len,
 		      struct pn_error *err)
 {
-	char shown[400];
-	int e;
+	char tmp[4096], shown[400], *slash, *dir;
+	int fd, e;
 
-	md_display_path(l->lock_path, shown, sizeof(shown));
-	/* the owner line goes; the new content takes its place */
-	if (ftruncate(l->fd, 0) < 0 || lseek(l->fd, 0, SEEK_SET) < 0 ||
-	    pn_write_all(l->fd, data, len) < 0 || fsync(l->fd) < 0)
+	dir = strdup(l->target_path);
+	slash = dir ? strrchr(dir, '/') : NULL;
+	if (!slash) {
+		free(dir);
+		md_dotlock_release(l);
+		return pn_error_set(err, PN_ENOMEM, "out of memory");
+	}
+	*slash = '\0';
+	fd = lock_temp(dir, tmp, sizeof(tmp));
+	free(dir);
+	md_display_path(l->target_path, shown, sizeof(shown));
+	if (fd < 0)
 		goto fail;
-	if (rename(l->lock_path, l->target_path) < 0)
+	if (pn_write_all(fd, data, len) < 0 || fsync(fd) < 0 ||
+	    rename(tmp, l->target_path) < 0) {
+		e = errno;
+		close(fd);
+		unlink(tmp);
+		errno = e;
 		goto fail;
-	close(l->fd);
-	l->fd = -1;
+	}
+	close(fd);
 	md_dotlock_release(l);
 	return 0;
 fail:
