@@ -64,6 +64,18 @@ static int parse_size(const char *p, size_t len, uint64_t *out)
 	return 0;
 }
 
+/* A ",S=<n>" or ",W=<n>" field (p at the ','): stored, true. */
+static bool size_field(const char *p, size_t len, struct md_name *out)
+{
+	if (len < 4 || p[2] != '=')
+		return false;
+	if (p[1] == 'S')
+		return parse_size(p + 3, len - 3, &out->size) == 0;
+	if (p[1] == 'W')
+		return parse_size(p + 3, len - 3, &out->vsize) == 0;
+	return false;
+}
+
 /* Split key at its first ','; S= and W= fields become sizes, any other
  * field stays part of the base so that formatting keeps it. */
 static int parse_key(const char *key, size_t keylen, struct md_name *out)
@@ -78,16 +90,11 @@ static int parse_key(const char *key, size_t keylen, struct md_name *out)
 	memcpy(out->base, key, first);
 	blen = first;
 	for (i = first; i < keylen;) {
-		size_t j = i + 1, flen;
+		size_t j = i + 1;
 
 		while (j < keylen && key[j] != ',')
 			j++;
-		flen = j - i - 1;
-		if (flen > 2 && key[i + 1] == 'S' && key[i + 2] == '=' &&
-		    parse_size(key + i + 3, flen - 2, &out->size) == 0) {
-		} else if (flen > 2 && key[i + 1] == 'W' && key[i + 2] == '=' &&
-			   parse_size(key + i + 3, flen - 2, &out->vsize) == 0) {
-		} else {
+		if (!size_field(key + i, j - i, out)) {
 			if (blen + (j - i) >= sizeof(out->base))
 				return -1;
 			memcpy(out->base + blen, key + i, j - i);
