@@ -495,6 +495,49 @@ static void test_copy(void **state)
 	md_folder_free(&dst);
 }
 
+/* Another file system (no hard link possible): the bytes are copied,
+ * with flags, keywords and the received time. */
+static void test_copy_other_fs(void **state)
+{
+	struct env *e = *state;
+	const char *kw[] = { "far" };
+	char other[] = "/dev/shm/pn-folder-XXXXXX", cmd[128], p1[512],
+	     p2[512];
+	struct md_store *s2 = NULL;
+	struct md_folder *dst = NULL;
+	const struct md_message *m;
+	struct stat s1, st2;
+	uint32_t uid = 0;
+
+	if (!mkdtemp(other))
+		skip();
+	assert_int_equal(md_store_open(other, MD_LAYOUT_AUTO, false, &s2,
+				       &e->err), 0);
+	assert_int_equal(md_folder_open(s2, "INBOX", false, &dst, &e->err), 0);
+	open_inbox(e, false);
+	append(e, "far away\n", MD_FLAG_FLAGGED, kw, 1, 1400000000);
+	if (md_folder_copy(e->f, 1, dst, &uid, &e->err) < 0)
+		fail_msg("copy: %s", e->err.msg);
+	assert_int_equal(uid, 1);
+	m = md_folder_by_uid(dst, 1);
+	assert_int_equal(m->flags, MD_FLAG_FLAGGED);
+	assert_int_equal(m->nkeywords, 1);
+	assert_string_equal(m->keywords[0], "far");
+	assert_int_equal(m->received, 1400000000);
+	assert_int_equal(m->size, 9);
+	snprintf(p1, sizeof(p1), "%s/cur/%s", e->root,
+		 md_folder_by_uid(e->f, 1)->filename);
+	snprintf(p2, sizeof(p2), "%s/cur/%s", other, m->filename);
+	assert_int_equal(stat(p1, &s1), 0);
+	assert_int_equal(stat(p2, &st2), 0);
+	assert_int_not_equal(s1.st_dev, st2.st_dev);
+	assert_int_equal(st2.st_size, 9);
+	md_folder_free(&dst);
+	md_store_free(&s2);
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", other);
+	assert_int_equal(system(cmd), 0);
+}
+
 /* Someone holds dovecot-uidlist.lock: a write waits, then says so. */
 static void test_lock_held(void **state)
 {
@@ -671,6 +714,7 @@ int main(void)
 		T(test_rename_race),
 		T(test_expunge),
 		T(test_copy),
+		T(test_copy_other_fs),
 		T(test_lock_held),
 		T(test_read_only_writes_nothing),
 		T(test_tmp_cleanup),
