@@ -4,9 +4,18 @@
 #include <string.h>
 #include <strings.h>
 
+static int ascii_upper(unsigned char c)
+{
+	return c >= 'a' && c <= 'z' ? c - 32 : c;
+}
+
+/* Called for every FETCH item name against a list of candidates, and
+ * nearly all of them differ in the first byte: look at that first. */
 bool imap_arg_is_atom(const struct imap_arg *a, const char *atom)
 {
-	return a && atom && a->type == IMAP_ARG_ATOM &&
+	return a && atom && a->type == IMAP_ARG_ATOM && a->len &&
+	       ascii_upper((unsigned char)a->str[0]) ==
+		       ascii_upper((unsigned char)atom[0]) &&
 	       a->len == strlen(atom) && strncasecmp(a->str, atom, a->len) == 0;
 }
 

@@ -59,6 +59,7 @@ struct vec {
 };
 
 struct imap_parser {
+	bool raw_skip;		/* the last step fed a literal sink */
 	struct imap_limits lim;
 	struct imap_literal_sink sink;
 	bool has_sink;
@@ -132,10 +133,26 @@ static char *upper(char *s)
 	return s;
 }
 
+/* Case-blind compare with an ASCII word; on every atom, so no library
+ * call and out at the first byte when the length differs. */
+static bool word_is(const char *s, size_t len, const char *w)
+{
+	size_t i;
+
+	for (i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)s[i];
+
+		if (!w[i] || (c >= 'a' && c <= 'z' ? c - 32 : c) !=
+				     (unsigned char)w[i])
+			return false;
+	}
+	return w[i] == '\0';
+}
+
+/* w is upper case. */
 static bool tok_is(const struct imap_parser *p, const char *w)
 {
-	return p->tok.len == strlen(w) &&
-	       strncasecmp(p->tok.data, w, p->tok.len) == 0;
+	return word_is(p->tok.data ? p->tok.data : "", p->tok.len, w);
 }
 
 static int tok_add(struct imap_parser *p, size_t k, const char *s, size_t n)
@@ -469,10 +486,14 @@ static void lit_start(struct imap_parser *p, bool binary)
 
 static long st_arg(struct imap_parser *p, const char *d, size_t n)
 {
-	(void)n;
+	size_t sp = 0;
+
 	switch (d[0]) {
 	case ' ':
-		return 1;	/* also tolerates doubled and trailing SP */
+		/* also tolerates doubled and trailing SP */
+		while (sp < n && d[sp] == ' ')
+			sp++;
+		return (long)sp;
 	case '\r':
 	case '\n':
 		return line_end(p, 0, d[0]);
@@ -525,6 +546,21 @@ static int atom_done(struct imap_parser *p, size_t k)
  * matching ']' whatever is inside, so BODY[HEADER.FIELDS (FROM TO)]<0>
  * is one item (RFC 3501 7.4.2 msg-att-static "BODY" section).  Inside a
  * response code a ']' outside brackets ends the code. */
+/* The whole atom is in this chunk: straight to the arena, not through
+ * the token buffer (the common case). */
+static int atom_direct(struct imap_parser *p, const char *d, size_t len)
+{
+	struct imap_arg a = { .type = IMAP_ARG_ATOM, .len = len };
+
+	if (word_is(d, len, "NIL"))
+		a.type = IMAP_ARG_NIL;
+	a.str = pn_arena_strndup(p->arena, d, len);
+	if (!a.str)
+		return nomem(p, len);
+	p->st = ST_ARG;
+	return add_arg(p, len, &a);
+}
+
 static long st_atom(struct imap_parser *p, const char *d, size_t n)
 {
 	size_t i;
@@ -551,6 +587,8 @@ static long st_atom(struct imap_parser *p, const char *d, size_t n)
 		if (c == '[')
 			p->bracket++;
 	}
+	if (i < n && p->tok.len == 0)
+		return atom_direct(p, d, i) < 0 ? -1 : (long)i;
 	if (tok_add(p, 0, d, i) < 0)
 		return -1;
 	if (i == n)
@@ -565,6 +603,16 @@ static long st_quoted(struct imap_parser *p, const char *d, size_t n)
 
 	while (i < n && d[i] != '"' && d[i] != '\\' && !is_eol(d[i]))
 		i++;
+	if (i < n && d[i] == '"' && p->tok.len == 0) {
+		/* The whole string is in this chunk: straight to the arena,
+		 * not through the token buffer. */
+		a.len = i;
+		a.str = pn_arena_strndup(p->arena, d, i);
+		if (!a.str)
+			return nomem(p, i);
+		p->st = ST_ARG;
+		return add_arg(p, i, &a) < 0 ? -1 : (long)i + 1;
+	}
 	if (tok_add(p, 0, d, i) < 0)
 		return -1;
 	if (i == n)
@@ -822,9 +870,9 @@ void imap_parser_set_sink(struct imap_parser *p,
 /* Start a response: the previous one's arena goes. */
 static int begin_response(struct imap_parser *p)
 {
-	pn_arena_free(&p->arena);
-	p->arena = pn_arena_new();
-	if (!p->arena)
+	if (p->arena)
+		pn_arena_reset(p->arena);
+	else if (!(p->arena = pn_arena_new()))
 		return -1;
 	memset(&p->resp, 0, sizeof(p->resp));
 	p->resp.arena = p->arena;
@@ -861,16 +909,21 @@ static long step(struct imap_parser *p, const char *d, size_t n)
 	k = states[was](p, d, n);
 	if (k < 0)
 		return -1;
-	if (!sunk && k > 0 && pn_buf_add(&p->raw, d, (size_t)k) < 0)
-		return nomem(p, 0);
+	if (sunk)
+		p->raw_skip = true;	/* the caller keeps these out of raw */
 	if (was != ST_LIT_DATA)
 		p->line_bytes += (size_t)k;
 	p->off += (uint64_t)k;
-	if (p->st == ST_DONE) {
-		p->resp.raw = p->raw.data ? p->raw.data : "";
-		p->resp.raw_len = p->raw.len;
-	}
 	return k;
+}
+
+/* raw gets each contiguous run of consumed bytes once, not one append
+ * per state step (most steps are a byte or a token). */
+static int raw_flush(struct imap_parser *p, const char *from, const char *to)
+{
+	if (to > from && pn_buf_add(&p->raw, from, (size_t)(to - from)) < 0)
+		return nomem(p, 0);
+	return 0;
 }
 
 enum imap_parse_result imap_parser_feed(struct imap_parser *p,
@@ -893,18 +946,31 @@ enum imap_parse_result imap_parser_feed(struct imap_parser *p,
 		pn_error_set(err, PN_ENOMEM, "response: out of memory");
 		return IMAP_PARSE_ERROR;
 	}
-	while (i < len && p->st != ST_DONE) {
-		long k = step(p, data + i, len - i);
+	size_t from = 0;	/* start of the run not yet in raw */
 
-		if (k < 0) {
+	while (i < len && p->st != ST_DONE) {
+		long k;
+
+		p->raw_skip = false;
+		k = step(p, data + i, len - i);
+		if (k < 0 || (p->raw_skip && raw_flush(p, data + from,
+							data + i) < 0)) {
 			*used_out = i;
 			return IMAP_PARSE_ERROR;
 		}
 		i += (size_t)k;
+		if (p->raw_skip)
+			from = i;	/* literal data sent to the sink */
+	}
+	if (raw_flush(p, data + from, data + i) < 0) {
+		*used_out = i;
+		return IMAP_PARSE_ERROR;
 	}
 	*used_out = i;
 	if (p->st != ST_DONE)
 		return IMAP_PARSE_MORE;
+	p->resp.raw = p->raw.data ? p->raw.data : "";
+	p->resp.raw_len = p->raw.len;
 	*resp_out = &p->resp;
 	return IMAP_PARSE_DONE;
 }

@@ -12,6 +12,9 @@ struct pn_arena *pn_arena_new(void);
 void *pn_arena_alloc(struct pn_arena *a, size_t n);
 char *pn_arena_strndup(struct pn_arena *a, const char *s, size_t n);
 char *pn_arena_strdup(struct pn_arena *a, const char *s);
+/* Forget every allocation but keep the first block for reuse: the
+ * per-response pattern of a parser, without a malloc/free each time. */
+void pn_arena_reset(struct pn_arena *a);
 /* Total bytes handed out (for tests and limits). */
 size_t pn_arena_used(const struct pn_arena *a);
 void pn_arena_free(struct pn_arena **a);
