@@ -65,6 +65,9 @@ int md_mutf7_decode(const char *mutf7, size_t len, struct pn_buf *out) PN_WUR;
 
 /* ---- names -------------------------------------------------------------- */
 
+/* md_name_parse(filename) == 0, without filling anything (a scan asks
+ * this of every file). */
+bool md_name_valid(const char *filename);
 /* Length of the part of a file name that identifies the message whatever
  * its flags: everything before ':' (or the lenient '!'), which is the key
  * Dovecot keeps in dovecot-uidlist (",S=..,W=.." included). */

@@ -117,6 +117,21 @@ static void parse_info(const char *info, struct md_name *out)
 	}
 }
 
+bool md_name_valid(const char *filename)
+{
+	struct md_name n;
+	size_t len;
+
+	if (!filename || !filename[0] || filename[0] == '.')
+		return false;
+	/* only a name starting with ',' can leave the base empty */
+	if (filename[0] == ',')
+		return md_name_parse(filename, &n) == 0;
+	len = strlen(filename);
+	return len <= 255 && !memchr(filename, '/', len) &&
+	       md_name_keylen(filename) > 0;
+}
+
 int md_name_parse(const char *filename, struct md_name *out)
 {
 	size_t keylen;

@@ -224,6 +224,25 @@ static void test_new_files_time_order(void **state)
 	assert_true(md_folder_message(e->f, 3)->in_new);
 }
 
+/* One message under one key twice (new/ and cur/, a crashed mover of
+ * another program): one UID, the file in cur/ with its flags. */
+static void test_duplicate_key(void **state)
+{
+	struct env *e = *state;
+	char *ul;
+
+	put(e, "new/5.M1P1.h", "x\n", 0);
+	put(e, "cur/5.M1P1.h:2,S", "x\n", 0);
+	open_inbox(e, false);
+	assert_int_equal(md_folder_count(e->f), 1);
+	assert_string_equal(md_folder_message(e->f, 0)->filename,
+			    "5.M1P1.h:2,S");
+	ul = slurp(e, "dovecot-uidlist");
+	assert_non_null(strstr(ul, "\n1 :5.M1P1.h\n"));
+	assert_null(strstr(ul, "\n2 :"));
+	free(ul);
+}
+
 static void test_append(void **state)
 {
 	struct env *e = *state;
@@ -706,6 +725,7 @@ int main(void)
 		T(test_reads_dovecot_folder),
 		T(test_uidlist_with_old_names),
 		T(test_new_files_time_order),
+		T(test_duplicate_key),
 		T(test_append),
 		T(test_append_from_fd),
 		T(test_append_after_other_writer),

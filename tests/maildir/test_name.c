@@ -66,6 +66,10 @@ static const struct {
 	{ ".hidden", false, NULL, 0, 0, 0, 0, false, NULL },
 	{ ":2,S", false, NULL, 0, 0, 0, 0, false, NULL },
 	{ ",S=3:2,S", false, NULL, 0, 0, 0, 0, false, NULL },
+	{ ",S=3,W=4", false, NULL, 0, 0, 0, 0, false, NULL },
+	{ "!2,S", false, NULL, 0, 0, 0, 0, false, NULL },
+	/* odd but a name: the base keeps the unknown field */
+	{ ",Q=1:2,S", true, ",Q=1", 0, 0, S, 0, true, NULL },
 	{ "a/b:2,S", false, NULL, 0, 0, 0, 0, false, NULL },
 };
 
@@ -76,6 +80,8 @@ static void test_parse_format(void **state)
 		struct md_name n;
 		char out[300];
 		int rc = md_name_parse(cases[i].name, &n);
+
+		assert_int_equal(md_name_valid(cases[i].name), cases[i].ok);
 
 		if (!cases[i].ok) {
 			assert_int_equal(rc, -1);
@@ -103,11 +109,14 @@ static void test_parse_long(void **state)
 	memset(name, 'a', 256);
 	strcpy(name + 256, ":2,S");
 	assert_int_equal(md_name_parse(name, &n), -1);
+	assert_false(md_name_valid(name));
 	memset(name, 'a', 255);
 	name[255] = '\0';
 	assert_int_equal(md_name_parse(name, &n), 0);
 	assert_int_equal(strlen(n.base), 255);
+	assert_true(md_name_valid(name));
 	assert_int_equal(md_name_parse(NULL, &n), -1);
+	assert_false(md_name_valid(NULL));
 }
 
 static void test_format_errors(void **state)
