@@ -299,12 +299,14 @@ static int merge(struct md_uidlist *old, struct scan *sc,
 	out->uidvalidity = old->uidvalidity;
 	out->next_uid = old->next_uid ? old->next_uid : 1;
 	memcpy(out->guid, old->guid, sizeof(out->guid));
+	if (!out->guid[0])
+		md_uidlist_new_guid(out->guid);	/* as Dovecot adds one */
 	if (old->extra_hdr && !(out->extra_hdr = strdup(old->extra_hdr)))
 		return -1;
 	if (keep_existing(old, sc, out, map, &dropped) < 0 ||
 	    assign_new(sc, extra_key, out, map, &assigned) < 0)
 		return -1;
-	*dirty = dropped || assigned || old->version != 3;
+	*dirty = dropped || assigned || old->version != 3 || !old->guid[0];
 	return 0;
 }
 

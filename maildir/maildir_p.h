@@ -121,7 +121,8 @@ struct md_uidlist {
 	unsigned version;	/* 1 or 3 as read; always written as 3 */
 	uint32_t uidvalidity;
 	uint32_t next_uid;	/* max(header N, last UID + 1) */
-	char guid[33];		/* hex, "" when absent */
+	char guid[33];		/* 32 hex digits, "" when absent (a written
+				   list always gets one: Dovecot's rule) */
 	char *extra_hdr;	/* header fields other than V N G, or NULL */
 	struct md_uid_rec *recs;	/* ascending UIDs */
 	size_t n, cap;
@@ -141,6 +142,8 @@ int md_uidlist_push(struct md_uidlist *ul, uint32_t uid, const char *key,
 /* The same taking ownership of malloc'd key and ext (freed on failure). */
 int md_uidlist_push_owned(struct md_uidlist *ul, uint32_t uid, char *key,
 			  char *ext) PN_WUR;
+/* 128 random bits in hex, as Dovecot's mailbox GUIDs. */
+void md_uidlist_new_guid(char out[33]);
 /* A fresh header: version 3, UIDVALIDITY now, next UID 1, random GUID. */
 void md_uidlist_init_new(struct md_uidlist *ul);
 

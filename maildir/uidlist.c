@@ -84,15 +84,11 @@ int md_uidlist_push(struct md_uidlist *ul, uint32_t uid, const char *key,
 	return 0;
 }
 
-void md_uidlist_init_new(struct md_uidlist *ul)
+void md_uidlist_new_guid(char out[33])
 {
 	unsigned char g[16];
 	struct timespec ts;
 
-	md_uidlist_clear(ul);
-	ul->version = 3;
-	ul->uidvalidity = (uint32_t)time(NULL);
-	ul->next_uid = 1;
 	clock_gettime(CLOCK_REALTIME, &ts);
 	if (getrandom(g, sizeof(g), GRND_NONBLOCK) != sizeof(g)) {
 		for (size_t i = 0; i < sizeof(g); i++)
@@ -100,7 +96,16 @@ void md_uidlist_init_new(struct md_uidlist *ul)
 					       (getpid() >> (i % 2 * 8)) ^ i);
 	}
 	for (size_t i = 0; i < sizeof(g); i++)
-		snprintf(ul->guid + 2 * i, 3, "%02x", g[i]);
+		snprintf(out + 2 * i, 3, "%02x", g[i]);
+}
+
+void md_uidlist_init_new(struct md_uidlist *ul)
+{
+	md_uidlist_clear(ul);
+	ul->version = 3;
+	ul->uidvalidity = (uint32_t)time(NULL);
+	ul->next_uid = 1;
+	md_uidlist_new_guid(ul->guid);
 }
 
 static int parse_u32(struct pn_sv s, uint32_t *out)
@@ -166,9 +171,16 @@ static int parse_header_v3(struct pn_sv rest, struct md_uidlist *ul)
 			if (parse_u32(pn_sv_make(f.p + 1, f.len - 1),
 				      &ul->next_uid) < 0)
 				return -1;
-		} else if (f.p[0] == 'G' && f.len - 1 < sizeof(ul->guid)) {
-			memcpy(ul->guid, f.p + 1, f.len - 1);
-			ul->guid[f.len - 1] = '\0';
+		} else if (f.p[0] == 'G') {
+			/* Dovecot calls any other G "Invalid mailbox GUID"
+			 * and rebuilds the list (new UIDVALIDITY) */
+			if (f.len != 33)
+				return -1;
+			for (size_t i = 1; i < 33; i++)
+				if (!strchr("0123456789abcdefABCDEF", f.p[i]))
+					return -1;
+			memcpy(ul->guid, f.p + 1, 32);
+			ul->guid[32] = '\0';
 		} else if (add_extra(ul, f) < 0) {
 			return -1;
 		}
@@ -276,8 +288,9 @@ int md_uidlist_parse(const char *text, size_t len, const char *path,
 
 int md_uidlist_format(const struct md_uidlist *ul, struct pn_buf *out)
 {
-	if (pn_buf_printf(out, "3 V%u N%u G%s", ul->uidvalidity, ul->next_uid,
-			  ul->guid) < 0)
+	if (pn_buf_printf(out, "3 V%u N%u", ul->uidvalidity, ul->next_uid) < 0)
+		return -1;
+	if (ul->guid[0] && pn_buf_printf(out, " G%s", ul->guid) < 0)
 		return -1;
 	if (ul->extra_hdr && pn_buf_printf(out, " %s", ul->extra_hdr) < 0)
 		return -1;

@@ -187,7 +187,7 @@ static void test_uidlist_with_old_names(void **state)
 {
 	struct env *e = *state;
 
-	put(e, "dovecot-uidlist", "3 V9 N30 G\n"
+	put(e, "dovecot-uidlist", "3 V9 N30\n"
 				  "25006 :1.M1P1.k,S=2,W=3:2,\n"
 				  "25017 W2481 :2.M1P1.k:2,F\n", 0);
 	put(e, "cur/1.M1P1.k,S=2,W=3:2,RS", "a\n", 0);
@@ -198,6 +198,14 @@ static void test_uidlist_with_old_names(void **state)
 	assert_int_equal(md_folder_message(e->f, 1)->uid, 25017);
 	assert_int_equal(md_folder_uidnext(e->f), 25018);	/* N30 lags */
 	assert_null(slurp(e, "dovecot-uidlist.lock"));
+	/* rewritten as Dovecot would: with a GUID, UIDs and names kept */
+	char *ul = slurp(e, "dovecot-uidlist"), g[40] = "";
+
+	assert_int_equal(sscanf(ul, "3 V9 N25018 G%39s\n", g), 1);
+	assert_int_equal(strspn(g, "0123456789abcdef"), 32);
+	assert_non_null(strstr(ul, "\n25006 :1.M1P1.k,S=2,W=3\n"
+				   "25017 W2481 :2.M1P1.k\n"));
+	free(ul);
 }
 
 /* Files without a UID get them in delivery-time order, not readdir's. */
@@ -206,7 +214,7 @@ static void test_new_files_time_order(void **state)
 	struct env *e = *state;
 	char *ul;
 
-	put(e, "dovecot-uidlist", "3 V42 N8 Gx\n7 :1000.M5P1.h\n", 0);
+	put(e, "dovecot-uidlist", "3 V42 N8 G0123456789abcdef0123456789abcdef\n7 :1000.M5P1.h\n", 0);
 	put(e, "cur/1000.M5P1.h:2,S", "a\n", 0);
 	put(e, "new/1000.M20P1.h", "c\n", 0);
 	put(e, "new/1000.M3P1.h", "b\n", 0);
@@ -215,7 +223,7 @@ static void test_new_files_time_order(void **state)
 	open_inbox(e, false);
 	assert_int_equal(md_folder_count(e->f), 4);
 	ul = slurp(e, "dovecot-uidlist");
-	assert_string_equal(ul, "3 V42 N11 Gx\n"
+	assert_string_equal(ul, "3 V42 N11 G0123456789abcdef0123456789abcdef\n"
 				"7 :1000.M5P1.h\n"
 				"8 :999.M999999P1.h\n"
 				"9 :1000.M3P1.h\n"
@@ -703,7 +711,7 @@ static void test_bad_uidlist(void **state)
 	struct env *e = *state;
 	char expect[300];
 
-	put(e, "dovecot-uidlist", "3 V1 N1 G\n1 :a\nbad\n", 0);
+	put(e, "dovecot-uidlist", "3 V1 N1\n1 :a\nbad\n", 0);
 	assert_int_equal(md_folder_open(e->s, "INBOX", false, &e->f, &e->err),
 			 -1);
 	snprintf(expect, sizeof(expect), "%s/dovecot-uidlist:3: bad UID line",

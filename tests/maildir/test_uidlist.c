@@ -72,17 +72,20 @@ static const struct {
 	uint32_t uidvalidity, next_uid;
 	size_t n;
 } cases[] = {
-	{ "3 V5 N7 Gab\n", NULL, NULL, 5, 7, 0 },
+	{ "3 V5 N7 G0123456789abcdef0123456789abcdef\n", NULL, NULL, 5, 7, 0 },
+	/* no GUID: read (Dovecot adds one when it rewrites) */
+	{ "3 V5 N7\n", NULL, NULL, 5, 7, 0 },
 	/* extension fields and unknown header fields are kept */
-	{ "3 V5 N9 Gab X1 Y\n4 S100 W104 :k1\n8 K1 :k2,S=3\n",
+	{ "3 V5 N9 G0123456789abcdef0123456789abcdef X1 Y\n4 S100 W104 :k1\n8 K1 :k2,S=3\n",
 	  NULL, NULL, 5, 9, 2 },
-	{ "3 N2 G V9\n1 :a\n", "3 V9 N2 G\n1 :a\n", NULL, 9, 2, 1 },
+	{ "3 N2 G0123456789ABCDEF0123456789ABCDEF V9\n1 :a\n",
+	  "3 V9 N2 G0123456789ABCDEF0123456789ABCDEF\n1 :a\n", NULL, 9, 2, 1 },
 	/* header N below the last UID: the larger wins */
-	{ "3 V5 N1 G\n7 :a\n", "3 V5 N8 G\n7 :a\n", NULL, 5, 8, 1 },
+	{ "3 V5 N1\n7 :a\n", "3 V5 N8\n7 :a\n", NULL, 5, 8, 1 },
 	/* blank lines are skipped; no final newline */
-	{ "3 V5 N2 G\n\n1 :a", "3 V5 N2 G\n1 :a\n", NULL, 5, 2, 1 },
+	{ "3 V5 N2\n\n1 :a", "3 V5 N2\n1 :a\n", NULL, 5, 2, 1 },
 	/* a key may hold spaces after the ':' */
-	{ "3 V5 N2 G\n1 :a b\n", NULL, NULL, 5, 2, 1 },
+	{ "3 V5 N2\n1 :a b\n", NULL, NULL, 5, 2, 1 },
 	/* Dovecot's documented example: the key is "the last known file
 	 * name", flags included; W2481 is an extension field */
 	{ "3 V1275660208 N25022 G3085f01b7f11094c501100008c4a11c1\n"
@@ -94,30 +97,37 @@ static const struct {
 	  1275660208u, 25022, 2 },
 	/* version 1 */
 	{ "1 77 5\n1 x.host:2,S\n3 y.host\n",
-	  "3 V77 N5 G\n1 :x.host\n3 :y.host\n", NULL, 77, 5, 2 },
+	  "3 V77 N5\n1 :x.host\n3 :y.host\n", NULL, 77, 5, 2 },
 	/* errors */
 	{ "", NULL, "/m/.Sent/dovecot-uidlist:1: empty file", 0, 0, 0 },
 	{ "2 V1 N1\n", NULL, "/m/.Sent/dovecot-uidlist:1: unsupported version",
 	  0, 0, 0 },
-	{ "3 N1 G\n", NULL, "/m/.Sent/dovecot-uidlist:1: bad header", 0, 0, 0 },
+	{ "3 N1\n", NULL, "/m/.Sent/dovecot-uidlist:1: bad header", 0, 0, 0 },
+	/* Dovecot: "Invalid mailbox GUID", and it rebuilds the list */
+	{ "3 V1 N1 G\n", NULL, "/m/.Sent/dovecot-uidlist:1: bad header", 0, 0,
+	  0 },
+	{ "3 V1 N1 Gzz\n", NULL, "/m/.Sent/dovecot-uidlist:1: bad header", 0,
+	  0, 0 },
+	{ "3 V1 N1 G0123456789abcdef0123456789abcdef0\n", NULL,
+	  "/m/.Sent/dovecot-uidlist:1: bad header", 0, 0, 0 },
 	{ "3 Vx N1\n", NULL, "/m/.Sent/dovecot-uidlist:1: bad header", 0, 0,
 	  0 },
 	{ "3 V4294967296 N1\n", NULL,
 	  "/m/.Sent/dovecot-uidlist:1: bad header", 0, 0, 0 },
 	{ "1 5\n", NULL, "/m/.Sent/dovecot-uidlist:1: bad header", 0, 0, 0 },
-	{ "3 V1 N1 G\n1 :a\nx :b\n", NULL,
+	{ "3 V1 N1\n1 :a\nx :b\n", NULL,
 	  "/m/.Sent/dovecot-uidlist:3: bad UID line", 0, 0, 0 },
-	{ "3 V1 N1 G\n2 :a\n2 :b\n", NULL,
+	{ "3 V1 N1\n2 :a\n2 :b\n", NULL,
 	  "/m/.Sent/dovecot-uidlist:3: bad UID line", 0, 0, 0 },
-	{ "3 V1 N1 G\n0 :a\n", NULL,
+	{ "3 V1 N1\n0 :a\n", NULL,
 	  "/m/.Sent/dovecot-uidlist:2: bad UID line", 0, 0, 0 },
-	{ "3 V1 N1 G\n1 a\n", NULL,
+	{ "3 V1 N1\n1 a\n", NULL,
 	  "/m/.Sent/dovecot-uidlist:2: bad UID line", 0, 0, 0 },
-	{ "3 V1 N1 G\n1 :\n", NULL,
+	{ "3 V1 N1\n1 :\n", NULL,
 	  "/m/.Sent/dovecot-uidlist:2: bad UID line", 0, 0, 0 },
-	{ "3 V1 N1 G\n1 :../x\n", NULL,
+	{ "3 V1 N1\n1 :../x\n", NULL,
 	  "/m/.Sent/dovecot-uidlist:2: bad UID line", 0, 0, 0 },
-	{ "3 V1 N1 G\n1 S1:x\n", NULL,
+	{ "3 V1 N1\n1 S1:x\n", NULL,
 	  "/m/.Sent/dovecot-uidlist:2: bad UID line", 0, 0, 0 },
 };
 
@@ -159,7 +169,7 @@ static void test_home_shown_as_tilde(void **state)
 
 	(void)state;
 	setenv("HOME", "/home/u", 1);
-	assert_int_equal(md_uidlist_parse("3 V1 N1 G\n1 :a\nbad\n", 19,
+	assert_int_equal(md_uidlist_parse("3 V1 N1\n1 :a\nbad\n", 17,
 					  "/home/u/Mail/.Sent/dovecot-uidlist",
 					  &ul, &err), -1);
 	assert_string_equal(err.msg,
@@ -345,7 +355,7 @@ static void test_read_missing_and_bad(void **state)
 	assert_false(exists);
 	snprintf(p, sizeof(p), "%s/dovecot-uidlist", dir);
 	fp = fopen(p, "w");
-	fputs("3 V1 N2 G\n1 :a\n1 :b\n", fp);
+	fputs("3 V1 N2\n1 :a\n1 :b\n", fp);
 	fclose(fp);
 	assert_int_equal(md_uidlist_read(dir, &ul, false, &exists, &err), -1);
 	snprintf(expect, sizeof(expect), "%s:3: bad UID line", p);
@@ -366,7 +376,7 @@ static void test_read_partial_last_line(void **state)
 
 	snprintf(p, sizeof(p), "%s/dovecot-uidlist", dir);
 	fp = fopen(p, "w");
-	fputs("3 V1 N2 G\n1 :a\n2 :b.M1", fp);
+	fputs("3 V1 N2\n1 :a\n2 :b.M1", fp);
 	fclose(fp);
 	assert_int_equal(md_uidlist_read(dir, &ul, false, &exists, &err), 0);
 	assert_true(exists);
