@@ -325,8 +325,11 @@ static int feed(struct imap_conn *c, const struct imap_response **r_out,
 	if (pr == IMAP_PARSE_ERROR) {
 		if (c->dead_err.msg[0] && c->dead_err.code == PN_ELIMIT)
 			*err = c->dead_err;
-		pn_error_prefix(err, "%s: %s", c->peer,
-				c->head ? c->head->name : "server response");
+		if (c->head || !c->greeting)
+			pn_error_prefix(err, "%s: %s", c->peer, c->head ?
+					c->head->name : "greeting");
+		else
+			pn_error_prefix(err, "%s", c->peer);
 		return imap_conn_fail(c, err);
 	}
 	if (pr == IMAP_PARSE_DONE)
