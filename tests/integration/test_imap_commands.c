@@ -944,6 +944,16 @@ static void on_any(void *ctx, const struct imap_response *r)
 		snprintf(k->what[k->n++], 32, "%s", r->name ? r->name : "");
 }
 
+/* "* METADATA INBOX (/private/comment value)": the value's length. */
+static void on_meta(void *ctx, const struct imap_response *r)
+{
+	size_t *len = ctx;
+
+	if (r->nargs == 2 && r->args[1].type == IMAP_ARG_LIST &&
+	    r->args[1].nlist == 2)
+		*len = r->args[1].list[1].len;
+}
+
 static void test_misc_commands(void **state)
 {
 	static const char *const idf[] = { "name", "postern", "version",
@@ -955,6 +965,9 @@ static void test_misc_commands(void **state)
 	struct names k;
 	struct seen ev = { 0 };
 	struct imap_events events = { &ev, on_event };
+	struct listed l;
+	size_t vlen;
+	char *big;
 
 	(void)state;
 	NEED();
@@ -995,7 +1008,23 @@ static void test_misc_commands(void **state)
 	OK(imap_getmetadata(c, "INBOX", ent, 1, on_any, &k, &e_));
 	assert_int_equal(k.n, 1);
 	assert_string_equal(k.what[0], "METADATA");
+	/* a long value goes as a literal (LITERAL+ here) and comes back */
+	big = malloc(5001);
+	memset(big, 'v', 5000);
+	big[5000] = '\0';
+	OK(imap_setmetadata(c, "INBOX", "/private/comment", big, &e_));
+	vlen = 0;
+	OK(imap_getmetadata(c, "INBOX", ent, 1, on_meta, &vlen, &e_));
+	assert_int_equal(vlen, 5000);
+	free(big);
 	OK(imap_setmetadata(c, "INBOX", "/private/comment", NULL, &e_));
+	/* names needing quotes and escapes */
+	OK(imap_create(c, "Odd \"name\" here", NULL, &e_));
+	memset(&l, 0, sizeof(l));
+	OK(imap_list(c, "", "Odd*", NULL, on_list, &l, &e_));
+	assert_int_equal(l.n, 1);
+	assert_string_equal(l.names[0], "Odd \"name\" here");
+	OK(imap_delete(c, "Odd \"name\" here", &e_));
 	bye(&c);
 }
 
