@@ -276,6 +276,13 @@ static void select_code(struct select_ctx *x, const struct imap_response *r)
 	else if (!strcmp(r->code, "PERMANENTFLAGS")) {
 		free_flags(&m->permanent_flags);
 		m->permanent_flags = copy_flags(a, &x->oom);
+	} else if (!strcmp(r->code, "CLOSED")) {
+		/* RFC 7162 3.2.11: what came before was the old mailbox's. */
+		bool ro = m->read_only;
+
+		imap_mailbox_info_free(m);
+		memset(m, 0, sizeof(*m));
+		m->read_only = ro;
 	}
 }
 
