@@ -22,6 +22,7 @@ Helpers come from test_maildir_crash.py.  A missing piece (maildir/*.c,
 Dovecot) fails every test saying why.
 """
 
+import imaplib
 import os
 import random
 import re
@@ -44,6 +45,12 @@ CTX = {}
 MD_OWNS = {"F", "kw:Work", "kw:Later"}
 IMAP_OWNS = {"S", "R", "kw:Todo"}
 SEEDS = 8
+# Dovecot 2.3.19's imap process dies with SIGSEGV now and then while
+# other processes deliver to and rename in the Maildir; a Python loop
+# doing only tmp/ + link deliveries and flag renames (no postern code)
+# gets the same crash in 3 of 5 runs of 20 s.
+DOVECOT_CRASH = re.compile(r"Fatal: master: service\(imap\): child \d+ "
+                           r"killed with signal 11")
 # Dovecot 2.3's Maildir sync can miss a file that another process renames
 # while it scans cur/ (a flag change by mutt, mblaze or maildir/), drop it
 # from dovecot-uidlist and number it again later.  It warns with one of
@@ -81,74 +88,113 @@ _APPENDUID = re.compile(rb"APPENDUID (\d+) (\d+)")
 
 class ImapSide:
     """The Dovecot side: appends in one session, flag stores in another,
-    each in its own thread; records what it asked for, in order."""
+    each in its own thread; records what it asked for, in order.
+
+    Dovecot 2.3's imap process sometimes dies with SIGSEGV while other
+    processes write the Maildir (a plain Python deliver-and-rename loop
+    with no postern code triggers it too).  A session that drops is
+    reconnected, at most MAX_DROPS times; the command in flight then has
+    an unknown outcome (maybe and uncertain say which)."""
+
+    MAX_DROPS = 5
 
     def __init__(self, info, seconds, rng_seed):
         self.info = info
         self.end = time.monotonic() + seconds
         self.appended = {}	# id -> (uid, set of owned flags)
         self.stores = []	# (uid, '+' or '-', owned flag)
+        self.maybe = set()	# ids whose APPEND's session dropped
+        self.uncertain = set()	# UIDs whose STORE's session dropped
+        self.drops = []
         self.errors = []
         self.seed = rng_seed
         self.lock = threading.Lock()
 
+    def _dropped(self, who, e):
+        with self.lock:
+            self.drops.append("%s: %r" % (who, e))
+            return len(self.drops) <= self.MAX_DROPS
+
     def appender(self):
         rng = random.Random(self.seed)
-        try:
-            c = imap_login(self.info)
-            n = 0
-            while time.monotonic() < self.end:
-                ident = "d.%d" % n
-                n += 1
-                owned = {f for f in ("S", "R", "kw:Todo")
-                         if rng.random() < 0.4}
-                imapf = ["\\Seen" if f == "S" else "\\Answered" if f == "R"
-                         else "Todo" for f in sorted(owned)]
-                typ, data = c.append("INBOX", "(%s)" % " ".join(imapf),
-                                     None, crlf(gen_message(
-                                         ident, rng.randint(1, 80))))
-                check(typ == "OK", "IMAP APPEND %s: %r" % (ident, data))
-                m = _APPENDUID.search(b"".join(
-                    d for d in data if isinstance(d, bytes)))
-                check(m, "APPEND %s: no APPENDUID in %r" % (ident, data))
-                with self.lock:
-                    self.appended[ident] = (int(m.group(2)), owned)
-                time.sleep(rng.uniform(0, 0.01))
-            c.logout()
-        except Exception as e:  # noqa: BLE001 - reported by the test
-            self.errors.append("appender: %r" % e)
+        n = 0
+        while time.monotonic() < self.end:
+            ident = None
+            try:
+                c = imap_login(self.info)
+                while time.monotonic() < self.end:
+                    ident = "d.%d" % n
+                    n += 1
+                    self._append(c, rng, ident)
+                    ident = None
+                    time.sleep(rng.uniform(0, 0.01))
+                c.logout()
+            except (imaplib.IMAP4.abort, OSError) as e:
+                if ident:
+                    self.maybe.add(ident)
+                if not self._dropped("appender", e):
+                    self.errors.append("appender: %r" % e)
+                    return
+            except Exception as e:  # noqa: BLE001 - reported by the test
+                self.errors.append("appender: %r" % e)
+                return
+
+    def _append(self, c, rng, ident):
+        owned = {f for f in ("S", "R", "kw:Todo") if rng.random() < 0.4}
+        imapf = ["\\Seen" if f == "S" else "\\Answered" if f == "R"
+                 else "Todo" for f in sorted(owned)]
+        typ, data = c.append("INBOX", "(%s)" % " ".join(imapf), None,
+                             crlf(gen_message(ident, rng.randint(1, 80))))
+        check(typ == "OK", "IMAP APPEND %s: %r" % (ident, data))
+        m = _APPENDUID.search(b"".join(
+            d for d in data if isinstance(d, bytes)))
+        check(m, "APPEND %s: no APPENDUID in %r" % (ident, data))
+        with self.lock:
+            self.appended[ident] = (int(m.group(2)), owned)
 
     def storer(self):
         rng = random.Random(self.seed + 1)
-        try:
-            c = imap_login(self.info)
-            typ, data = c.select("INBOX")
-            check(typ == "OK", "SELECT INBOX: %r" % data)
-            uids = []
-            k = 0
-            while time.monotonic() < self.end:
-                if k % 10 == 0 or not uids:
-                    typ, data = c.uid("SEARCH", "ALL")
-                    check(typ == "OK", "UID SEARCH: %r" % data)
-                    uids = [int(x) for x in data[0].split()]
-                k += 1
-                if not uids:
-                    time.sleep(0.01)
-                    continue
-                uid = rng.choice(uids)
-                flag = rng.choice(sorted(IMAP_OWNS))
-                sign = rng.choice("+-")
-                name = {"S": "\\Seen", "R": "\\Answered",
-                        "kw:Todo": "Todo"}[flag]
-                typ, data = c.uid("STORE", str(uid), sign + "FLAGS.SILENT",
-                                  "(%s)" % name)
-                check(typ == "OK", "UID STORE %d %sFLAGS (%s): %r" % (
-                    uid, sign, name, data))
-                with self.lock:
-                    self.stores.append((uid, sign, flag))
-            c.logout()
-        except Exception as e:  # noqa: BLE001 - reported by the test
-            self.errors.append("storer: %r" % e)
+        while time.monotonic() < self.end:
+            uid = None
+            try:
+                c = imap_login(self.info)
+                typ, data = c.select("INBOX")
+                check(typ == "OK", "SELECT INBOX: %r" % data)
+                uids = []
+                k = 0
+                while time.monotonic() < self.end:
+                    if k % 10 == 0 or not uids:
+                        typ, data = c.uid("SEARCH", "ALL")
+                        check(typ == "OK", "UID SEARCH: %r" % data)
+                        uids = [int(x) for x in data[0].split()]
+                    k += 1
+                    if not uids:
+                        time.sleep(0.01)
+                        continue
+                    uid = rng.choice(uids)
+                    self._store(c, rng, uid)
+                    uid = None
+                c.logout()
+            except (imaplib.IMAP4.abort, OSError) as e:
+                if uid is not None:
+                    self.uncertain.add(uid)
+                if not self._dropped("storer", e):
+                    self.errors.append("storer: %r" % e)
+                    return
+            except Exception as e:  # noqa: BLE001 - reported by the test
+                self.errors.append("storer: %r" % e)
+                return
+
+    def _store(self, c, rng, uid):
+        flag = rng.choice(sorted(IMAP_OWNS))
+        sign = rng.choice("+-")
+        name = {"S": "\\Seen", "R": "\\Answered", "kw:Todo": "Todo"}[flag]
+        typ, data = c.uid("STORE", str(uid), sign + "FLAGS.SILENT",
+                          "(%s)" % name)
+        check(typ == "OK", "UID STORE %d %sFLAGS (%s): %r" % (
+            uid, sign, name, data))
+        with self.lock:
+            self.stores.append((uid, sign, flag))
 
 
 def md_expectations(lines):
@@ -233,9 +279,13 @@ def test_concurrent_writers():
             problems.append("message %s has UIDs %d and %d" % (
                 m["id"], byid[m["id"]], uid))
         byid[m["id"]] = uid
+    if side.drops:
+        print("# Dovecot dropped the IMAP side %d time(s) (its imap process "
+              "crashed; see the log lines below): %s" % (
+                  len(side.drops), "; ".join(side.drops)))
     want_ids = set(appended) | set(side.appended)
     missing = sorted(want_ids - set(byid))
-    extra = sorted(set(byid) - want_ids)
+    extra = sorted(set(byid) - want_ids - side.maybe)
     if missing:
         problems.append("lost (appended, not in Dovecot's view): %s"
                         % missing[:20])
@@ -296,6 +346,11 @@ def test_concurrent_writers():
         for uid, m in v["msgs"].items():
             uid2id.setdefault(uid, m["id"])
         owned, unknown = {}, set()
+        uncertain = {uid2id.get(u) for u in side.uncertain}
+        for ident in side.maybe:
+            if ident in byid:
+                owned[ident] = set()
+                uncertain.add(ident)
         for ident, uid in appended.items():
             owned[ident] = set(at_append[uid])
         for ident, (uid, fl) in side.appended.items():
@@ -315,7 +370,8 @@ def test_concurrent_writers():
         for uid, m in sorted(v["msgs"].items()):
             # a STORE to the UID Dovecot dropped did nothing: the flags
             # of a renumbered message are not defined
-            if m["id"] not in owned or m["id"] in renumbered:
+            if m["id"] not in owned or m["id"] in renumbered or \
+                    m["id"] in uncertain:
                 continue
             got = flagset(m["flags"], m["kw"])
             if got != owned[m["id"]]:
@@ -346,7 +402,12 @@ def test_concurrent_writers():
         eq({u: (m["id"], m["flags"], m["kw"])
             for u, m in v2["msgs"].items()}, dview, "a second SELECT")
     part(check_agree)
-    bad = [ln for ln in logged if not DOVECOT_RACE.search(ln)]
+    crashes = [ln for ln in logged if DOVECOT_CRASH.search(ln)]
+    for ln in crashes:
+        print("# Dovecot's own crash (a plain deliver-and-rename loop "
+              "causes it too): " + ln)
+    bad = [ln for ln in logged if not DOVECOT_RACE.search(ln) and
+           not DOVECOT_CRASH.search(ln)]
     if bad:
         problems.append("Dovecot logged:\n" + "\n".join(bad[:20]))
     check(not problems, "\n".join(problems))
