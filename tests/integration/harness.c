@@ -27,6 +27,7 @@ static const char *script(void)
 	return NULL;
 }
 
+__attribute__((format(printf, 2, 3)))
 static void why(struct harness *h, const char *fmt, ...)
 {
 	va_list ap;
