@@ -898,10 +898,12 @@ static int rename_to(struct md_folder *f, struct md_msg *m,
 	char *from = md_msg_path(f, m), *to = NULL, *dup = strdup(newname);
 	int rc = -1;
 
-	if (from && dup && asprintf(&to, "%s/cur/%s", f->path, newname) >= 0)
+	if (from && dup && asprintf(&to, "%s/cur/%s", f->path, newname) >= 0) {
 		rc = rename(from, to);
-	else
+	} else {
+		to = NULL;	/* undefined after a failed asprintf */
 		errno = ENOMEM;
+	}
 	if (rc == 0) {
 		free(m->name);
 		m->name = dup;

@@ -543,14 +543,14 @@ static int list_fs(const char *dir, const char *prefix, int depth,
 			enc = NULL;
 		name = enc ? disk_to_name(enc, strlen(enc)) : NULL;
 		if (name && !md_is_inbox(name)) {
-			char *child;
+			char *child = NULL;
 
 			if (asprintf(&child, "%s/", enc) < 0)
 				rc = -1;
 			else
 				rc = list_fs(path, child, depth + 1, l);
-			if (rc == 0 || child)
-				free(child);
+			if (rc == 0)
+				free(child);	/* asprintf failed: undefined */
 		}
 		if (rc == 0 && name && !md_is_inbox(name) &&
 		    sub_is_dir(path, "cur")) {
