@@ -19,6 +19,8 @@ struct imap_deflate {
 	z_stream inf, def;
 	bool inf_init, def_init;
 	bool more;		/* the last inflate filled outbuf */
+	bool ended;		/* the server finished its stream (Z_FINISH):
+				   what it produced is still read, then EOF */
 	size_t out_pos, out_len;
 	unsigned char inbuf[ZCHUNK];	/* compressed, from below */
 	unsigned char outbuf[ZCHUNK];	/* inflated, not yet read */
@@ -54,9 +56,14 @@ static int inflate_some(struct imap_deflate *z, struct pn_error *err)
 		z->inf.next_out = z->outbuf;
 		z->inf.avail_out = sizeof(z->outbuf);
 		rc = inflate(&z->inf, Z_SYNC_FLUSH);
-		if (rc == Z_STREAM_END)
-			return pn_error_set(err, PN_EIO, "DEFLATE: the server "
-					    "ended the compressed stream");
+		/* A server that ends its stream (at LOGOUT, say) still sent
+		 * the bytes before the end: hand them over, then EOF. */
+		if (rc == Z_STREAM_END) {
+			z->ended = true;
+			z->more = false;
+			z->out_len = sizeof(z->outbuf) - z->inf.avail_out;
+			return 0;
+		}
 		/* Z_BUF_ERROR: no progress possible, not an error. */
 		if (rc != Z_OK && rc != Z_BUF_ERROR)
 			return pn_error_set(err, PN_EIO, "DEFLATE: corrupt "
@@ -76,6 +83,8 @@ int imap_deflate_read(struct imap_deflate *z, char *buf, size_t len,
 
 	*got_out = 0;
 	while (z->out_pos == z->out_len) {
+		if (z->ended)
+			return 0;	/* end of the compressed stream */
 		if (lower(ctx, (char *)z->inbuf, sizeof(z->inbuf), &n, err) < 0)
 			return -1;
 		if (n == 0)
@@ -90,8 +99,8 @@ int imap_deflate_read(struct imap_deflate *z, char *buf, size_t len,
 		n = len;
 	memcpy(buf, z->outbuf + z->out_pos, n);
 	z->out_pos += n;
-	if (z->out_pos == z->out_len && (z->inf.avail_in > 0 || z->more) &&
-	    inflate_some(z, err) < 0)
+	if (z->out_pos == z->out_len && !z->ended &&
+	    (z->inf.avail_in > 0 || z->more) && inflate_some(z, err) < 0)
 		return -1;
 	*got_out = n;
 	return 0;

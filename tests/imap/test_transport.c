@@ -136,6 +136,25 @@ static void zburst(int fd)
 	silent(fd);
 }
 
+/* A server that ends its compressed stream (Z_FINISH) after a last
+ * line, then closes, as a server may at LOGOUT. */
+static void zfinish(int fd)
+{
+	static const char bye[] = "* BYE logging out\r\na1 OK done\r\n";
+	unsigned char zbuf[256];
+	z_stream out = { 0 };
+
+	if (deflateInit2(&out, 6, Z_DEFLATED, -15, 8, Z_DEFAULT_STRATEGY) != Z_OK)
+		_exit(1);
+	out.next_in = (unsigned char *)bye;
+	out.avail_in = sizeof(bye) - 1;
+	out.next_out = zbuf;
+	out.avail_out = sizeof(zbuf);
+	deflate(&out, Z_FINISH);
+	write_all(fd, zbuf, sizeof(zbuf) - out.avail_out);
+	deflateEnd(&out);
+}
+
 /* Fork a one-connection server; alarm() bounds it if a test goes wrong. */
 static pid_t serve(uint16_t *port, void (*fn)(int))
 {
@@ -635,6 +654,32 @@ static void test_deflate_pending(void **state)
 	(void)state;
 }
 
+/* The bytes before the end of the server's stream are delivered, then
+ * EOF: the last response at LOGOUT is not lost (a regression). */
+static void test_deflate_stream_end(void **state)
+{
+	static const char bye[] = "* BYE logging out\r\na1 OK done\r\n";
+	uint16_t port;
+	pid_t pid = serve(&port, zfinish);
+	struct imap_transport *t = tcp(port);
+	struct pn_error err;
+	char buf[128];
+	size_t got = 0, n = 1;
+
+	assert_int_equal(imap_transport_start_deflate(t, &err), 0);
+	while (n && got < sizeof(buf)) {
+		assert_int_equal(imap_transport_read(t, buf + got,
+						     sizeof(buf) - got, 5000,
+						     &n, &err), 0);
+		got += n;
+	}
+	assert_int_equal(got, sizeof(bye) - 1);
+	assert_memory_equal(buf, bye, got);
+	imap_transport_close(&t);
+	stop(pid);
+	(void)state;
+}
+
 static void test_deflate_discard(void **state)
 {
 	uint16_t port;
@@ -676,6 +721,7 @@ int main(void)
 		cmocka_unit_test(test_deflate_round_trip),
 		cmocka_unit_test(test_deflate_pending),
 		cmocka_unit_test(test_deflate_discard),
+		cmocka_unit_test(test_deflate_stream_end),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
