@@ -44,13 +44,19 @@
 
 #define MAX_KW 4
 static const char *const keyword_names[MAX_KW] = {
-	"Work", "Later", "Todo", "$Label1",
+    "Work",
+    "Later",
+    "Todo",
+    "$Label1",
 };
 
 /* The flags the torture plays with.  P is left out: Dovecot has no IMAP
  * flag for it, so it could not be compared over IMAP. */
 static const unsigned torture_flags[] = {
-	MD_FLAG_DRAFT, MD_FLAG_FLAGGED, MD_FLAG_REPLIED, MD_FLAG_SEEN,
+    MD_FLAG_DRAFT,
+    MD_FLAG_FLAGGED,
+    MD_FLAG_REPLIED,
+    MD_FLAG_SEEN,
 };
 
 static uint64_t rng_state = 0x9e3779b97f4a7c15ull;
@@ -139,13 +145,15 @@ static void gen_message(struct text *t, const char *id, unsigned nlines)
 	char pat[41];
 
 	t->len = 0;
-	text_printf(t, "From: Torture <torture@example.org>\n"
+	text_printf(t,
+		    "From: Torture <torture@example.org>\n"
 		    "To: alice@example.org\n"
 		    "Subject: torture %s\n"
 		    "Date: Thu, 01 Jan 2026 00:00:00 +0000\n"
 		    "Message-ID: <%s@torture.invalid>\n"
 		    "X-Torture: %s %u\n"
-		    "\n", id, id, id, nlines);
+		    "\n",
+		    id, id, id, nlines);
 	for (unsigned k = 0; k < nlines; k++) {
 		for (unsigned j = 0; j < 40; j++)
 			pat[j] = (char)('a' + (k + j) % 26);
@@ -168,9 +176,9 @@ static void format_flags(unsigned flags, char *out)
 		unsigned bit;
 		char c;
 	} map[] = {
-		{ MD_FLAG_DRAFT, 'D' }, { MD_FLAG_FLAGGED, 'F' },
-		{ MD_FLAG_PASSED, 'P' }, { MD_FLAG_REPLIED, 'R' },
-		{ MD_FLAG_SEEN, 'S' }, { MD_FLAG_TRASHED, 'T' },
+	    {MD_FLAG_DRAFT, 'D'},  {MD_FLAG_FLAGGED, 'F'},
+	    {MD_FLAG_PASSED, 'P'}, {MD_FLAG_REPLIED, 'R'},
+	    {MD_FLAG_SEEN, 'S'},   {MD_FLAG_TRASHED, 'T'},
 	};
 	char *p = out;
 
@@ -199,15 +207,14 @@ static char flag_letter(unsigned bit)
 	}
 }
 
-static void format_keywords(const struct md_message *m, char *out,
-			    size_t outsz)
+static void format_keywords(const struct md_message *m, char *out, size_t outsz)
 {
 	size_t len = 0;
 
 	out[0] = '\0';
 	for (size_t i = 0; i < m->nkeywords; i++) {
-		int n = snprintf(out + len, outsz - len, "%s%s",
-				 i ? "," : "", m->keywords[i]);
+		int n = snprintf(out + len, outsz - len, "%s%s", i ? "," : "",
+				 m->keywords[i]);
 
 		if (n < 0 || (size_t)n >= outsz - len)
 			die("keyword list too long", NULL);
@@ -217,7 +224,8 @@ static void format_keywords(const struct md_message *m, char *out,
 		snprintf(out, outsz, "-");
 }
 
-/* ---- store helpers -------------------------------------------------------- */
+/* ---- store helpers --------------------------------------------------------
+ */
 
 struct ctx {
 	struct md_store *store;
@@ -267,14 +275,15 @@ static void report_state(const char *what, struct md_folder *f, uint32_t uid)
 	say("ok %s %u %s %s", what, uid, flags, kw);
 }
 
-/* ---- commands ------------------------------------------------------------- */
+/* ---- commands -------------------------------------------------------------
+ */
 
 static void do_append(struct ctx *c, struct md_folder *f, const char *id,
 		      unsigned flag_choice, unsigned nkw_choice)
 {
-	struct text t = { 0 };
+	struct text t = {0};
 	const char *kws[MAX_KW];
-	struct md_append a = { 0 };
+	struct md_append a = {0};
 	char flags[8], kwlist[256] = "";
 	uint32_t uid = 0;
 	size_t nkw = 0;
@@ -378,7 +387,7 @@ static int cmd_flags(struct ctx *c, const char *dir, const char *name,
 	open_folder(c, dir, name, false, &c->folder);
 	for (unsigned i = 0; i < n; i++) {
 		const struct md_message *m = pick(c->folder);
-		struct change ch = { 0 };
+		struct change ch = {0};
 
 		if (!m)
 			break;
@@ -389,8 +398,7 @@ static int cmd_flags(struct ctx *c, const char *dir, const char *name,
 		}
 		for (size_t k = 0; k < MAX_KW; k++) {
 			if (rnd_below(4) == 0)
-				change_kw(&ch, keyword_names[k],
-					  rnd_below(2));
+				change_kw(&ch, keyword_names[k], rnd_below(2));
 		}
 		apply_change(c, c->folder, m->uid, &ch);
 	}
@@ -463,7 +471,7 @@ static int cmd_mixed(struct ctx *c, const char *dir, const char *name,
 	open_folder(c, dir, name, false, &c->folder);
 	while (now() < end) {
 		const struct md_message *m;
-		struct change ch = { 0 };
+		struct change ch = {0};
 
 		if (rnd_below(3) == 0) {
 			unsigned kw = rnd_below(4);
@@ -520,7 +528,7 @@ static void torture_id(const char *msg, size_t len, char *out, size_t outsz)
 
 static void list_one(struct ctx *c, const struct md_message *m)
 {
-	struct text t = { 0 };
+	struct text t = {0};
 	char buf[65536], flags[8], kw[512], id[128];
 	uint64_t h = 0xcbf29ce484222325ull;
 	uint64_t size = 0;
@@ -608,8 +616,7 @@ static int run(struct ctx *c, int argc, char **argv)
 	if (!strcmp(cmd, "expunge") && argc == 4)
 		return cmd_expunge(c, argv[1], argv[2], number(argv[3]));
 	if (!strcmp(cmd, "mixed") && argc == 5)
-		return cmd_mixed(c, argv[1], argv[2], number(argv[3]),
-				 argv[4]);
+		return cmd_mixed(c, argv[1], argv[2], number(argv[3]), argv[4]);
 	if (!strcmp(cmd, "list") && argc == 3)
 		return cmd_list(c, argv[1], argv[2]);
 	return usage();
@@ -617,11 +624,12 @@ static int run(struct ctx *c, int argc, char **argv)
 
 int main(int argc, char **argv)
 {
-	struct ctx c = { 0 };
+	struct ctx c = {0};
 	int rc;
 
 	if (argc > 2 && !strcmp(argv[1], "-s")) {
-		rng_state ^= strtoull(argv[2], NULL, 10) * 0xff51afd7ed558ccdull;
+		rng_state ^=
+		    strtoull(argv[2], NULL, 10) * 0xff51afd7ed558ccdull;
 		if (rng_state == 0)
 			rng_state = 1;
 		argc -= 2;
