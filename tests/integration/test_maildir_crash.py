@@ -412,6 +412,39 @@ def scan_files(info, folder):
     return ids
 
 
+def check_uidlist(info, folder, uidvalidity):
+    """dovecot-uidlist is whole and sane: a version 3 header with this
+    UIDVALIDITY, a next UID and a 128-bit GUID, then records with rising
+    UIDs below it (Dovecot may append records without raising N in the
+    header, so N is only checked against the ones before), one per file
+    name."""
+    path = os.path.join(folder_dir(info, folder), "dovecot-uidlist")
+    with open(path, "rb") as f:
+        text = f.read().decode(errors="replace")
+    check(text.endswith("\n"), "%s: dovecot-uidlist does not end with a "
+          "newline (cut short?)" % folder)
+    lines = text.split("\n")[:-1]
+    hdr = lines[0].split()
+    fields = {h[0]: h[1:] for h in hdr[1:]}
+    check(hdr[0] == "3" and "V" in fields and "N" in fields,
+          "%s: dovecot-uidlist header %r" % (folder, lines[0]))
+    eq(int(fields["V"]), uidvalidity, "%s: dovecot-uidlist V" % folder)
+    check(re.match(r"^[0-9a-f]{32}$", fields.get("G", "")),
+          "%s: dovecot-uidlist G is not 128 bits of hex: %r" % (folder,
+                                                               lines[0]))
+    last, keys = 0, set()
+    for n, ln in enumerate(lines[1:], 2):
+        m = re.match(r"^(\d+)(?: [^:][^ ]*)* :(\S+)$", ln)
+        check(m, "%s: dovecot-uidlist line %d: %r" % (folder, n, ln))
+        uid = int(m.group(1))
+        check(uid > last, "%s: dovecot-uidlist line %d: UID %d after %d"
+              % (folder, n, uid, last))
+        check(m.group(2) not in keys, "%s: dovecot-uidlist line %d: %s "
+              "listed twice" % (folder, n, m.group(2)))
+        last = uid
+        keys.add(m.group(2))
+
+
 def dovecot_log_problems(info, offset):
     """(new offset, lines with Error/Warning/Panic/Fatal since offset)"""
     try:
@@ -639,6 +672,7 @@ def observe(model):
         v2 = imap_view(info, f, bodies=False)
         uv = model.uidvalidity.setdefault(f, v["uidvalidity"])
         eq(v["uidvalidity"], uv, "%s: UIDVALIDITY changed" % f)
+        check_uidlist(info, f, uv)
         eq(v2["uidvalidity"], uv, "%s: UIDVALIDITY on a second SELECT" % f)
         eq({u: m["id"] for u, m in v2["msgs"].items()},
            {u: m["id"] for u, m in v["msgs"].items()},
