@@ -8,7 +8,7 @@ set -eu
 # Dovecot on 127.0.0.1 and make a throwaway CA; nothing runs as a service.
 PKGS="gcc make pkg-config libc6-dev clang libssl-dev libmagic-dev libmagic-mgc
 libcmocka-dev zlib1g-dev libncurses-dev libreadline-dev python3 tmux
-dovecot-imapd openssl procps mblaze mutt"
+dovecot-imapd openssl procps mblaze mutt neomutt"
 [ "${1:-}" = bench ] && PKGS="$PKGS libgmime-3.0-dev hyperfine time mutt mblaze neomutt"
 
 missing=""

@@ -11,13 +11,13 @@ md_torture appends messages with flags and keywords into a fresh Maildir
     X-Torture header; `mflag -S`, `mflag -s` and `mflag -X LETTER` on a
     message are seen by `md_torture list` with its UID, other flags,
     keywords and bytes unchanged;
-  - mutt (in a pseudo-terminal, no configuration: -n -F /dev/null)
-    counts every message in its status line, and toggling \\Flagged on
-    one message then syncing is seen by md_torture the same way.
+  - mutt and neomutt (each in a pseudo-terminal, no configuration:
+    -n -F /dev/null) count every message in their status line, and
+    toggling \\Flagged on one message then syncing is seen by md_torture
+    the same way.
 
-neomutt is not tested: it is not among the project's packages, and
-mutt's Maildir code is what it inherited.  A missing mblaze or mutt
-(sh tools/deps.sh installs both) fails the tests that need it.
+A missing mblaze, mutt or neomutt (sh tools/deps.sh installs them) fails
+the tests that need it.
 Helpers come from test_maildir_crash.py.
 """
 
@@ -177,15 +177,15 @@ def test_mflag_changes_seen_by_maildir():
                    kws[missing[0]], missing[0]))
 
 
-def run_mutt(push, timeout=20):
-    """mutt on the Maildir in a pseudo-terminal; returns its screen
-    output (escape sequences and all)."""
-    if not shutil.which("mutt"):
-        raise Fail("mutt not installed (sh tools/deps.sh installs it)")
+def run_mutt(prog, push, timeout=20):
+    """mutt or neomutt on the Maildir in a pseudo-terminal; returns its
+    screen output (escape sequences and all)."""
+    if not shutil.which(prog):
+        raise Fail("%s not installed (sh tools/deps.sh installs it)" % prog)
     home = os.path.join(CTX["tmp"], "home")
     # mutt asks to create $folder (~/Mail) when it is missing
     os.makedirs(os.path.join(home, "Mail"), exist_ok=True)
-    argv = ["mutt", "-n", "-F", "/dev/null", "-f", CTX["root"], "-e",
+    argv = [prog, "-n", "-F", "/dev/null", "-f", CTX["root"], "-e",
             "set quit=yes mbox_type=Maildir mark_old=no "
             "status_format='POSTERN-STATUS msgs=%m flagged=%F'",
             "-e", "push '%s'" % push]
@@ -225,34 +225,43 @@ def run_mutt(push, timeout=20):
             os.kill(pid, signal.SIGKILL)
             os.waitpid(pid, 0)
         os.close(fd)
-    check(status is not None, "mutt still running after %d s: %r" % (
-        timeout, out[-500:]))
+    check(status is not None, "%s still running after %d s: %r" % (
+        prog, timeout, out[-500:]))
     check(os.WIFEXITED(status) and os.WEXITSTATUS(status) == 0,
-          "mutt exit status %r: %r" % (status, out[-500:]))
+          "%s exit status %r: %r" % (prog, status, out[-500:]))
     return out.decode(errors="replace")
 
 
-def test_mutt_reads_and_flags():
+def mutt_flags_one(prog):
     before = md_list()
-    out = run_mutt("<flag-message><sync-mailbox><quit>")
+    out = run_mutt(prog, "<flag-message><sync-mailbox><quit>")
     m = re.findall(r"POSTERN-STATUS msgs=(\d+)", out)
-    check(m, "mutt showed no status line: %r" % out[-800:])
-    eq(int(m[0]), COUNT, "mutt's message count")
+    check(m, "%s showed no status line: %r" % (prog, out[-800:]))
+    eq(int(m[0]), COUNT, "%s's message count" % prog)
     after = md_list()
-    diff = changed_one(before, after, "mutt <flag-message>")
-    eq(len(diff), 1, "messages mutt changed")
+    diff = changed_one(before, after, "%s <flag-message>" % prog)
+    eq(len(diff), 1, "messages %s changed" % prog)
     b = {x["uid"]: x for x in before}[diff[0]]
     a = {x["uid"]: x for x in after}[diff[0]]
-    eq(a["flags"], b["flags"] ^ {"F"}, "UID %d flags after mutt toggled "
-       "\\Flagged" % diff[0])
-    eq(a["kw"], b["kw"], "UID %d keywords after mutt" % diff[0])
+    eq(a["flags"], b["flags"] ^ {"F"}, "UID %d flags after %s toggled "
+       "\\Flagged" % (diff[0], prog))
+    eq(a["kw"], b["kw"], "UID %d keywords after %s" % (diff[0], prog))
+
+
+def test_mutt_reads_and_flags():
+    mutt_flags_one("mutt")
+
+
+def test_neomutt_reads_and_flags():
+    mutt_flags_one("neomutt")
 
 
 def main():
     return tap([test_mlist_lists_every_message, test_mlist_flag_filters_agree,
                 test_mhdr_reads_every_message,
                 test_mflag_changes_seen_by_maildir,
-                test_mutt_reads_and_flags], setup, teardown)
+                test_mutt_reads_and_flags, test_neomutt_reads_and_flags],
+               setup, teardown)
 
 
 if __name__ == "__main__":
