@@ -878,8 +878,9 @@ def one_round(i, rng):
 
 def test_kill_rounds():
     """SIGKILL at random moments for CRASH_SECONDS; check after each."""
-    rng = random.Random(int(os.environ.get("CRASH_SEED", "0")) or
-                        int(time.time()))
+    seed = int(os.environ.get("CRASH_SEED", "0")) or int(time.time())
+    print("# CRASH_SEED=%d" % seed)
+    rng = random.Random(seed)
     end = time.monotonic() + SECONDS
     i = 0
     stats = {}
