@@ -105,7 +105,7 @@ class ImapSide:
     reconnected, at most MAX_DROPS times; the command in flight then has
     an unknown outcome (maybe and uncertain say which)."""
 
-    MAX_DROPS = 5
+    MAX_DROPS = 20
 
     def __init__(self, info, seconds, rng_seed):
         self.info = info
