@@ -445,6 +445,28 @@ def check_uidlist(info, folder, uidvalidity):
         keys.add(m.group(2))
 
 
+def check_keywords(info, folder):
+    """dovecot-keywords, when there is one, is whole: "INDEX NAME" lines,
+    indexes 0-25, no index or name twice, and only the torture's
+    keywords."""
+    path = os.path.join(folder_dir(info, folder), "dovecot-keywords")
+    if not os.path.exists(path):
+        return
+    with open(path, "rb") as f:
+        text = f.read().decode(errors="replace")
+    check(text == "" or text.endswith("\n"), "%s: dovecot-keywords does "
+          "not end with a newline (cut short?)" % folder)
+    idx, names = set(), set()
+    for ln in text.splitlines():
+        m = re.match(r"^(\d+) (\S+)$", ln)
+        check(m and int(m.group(1)) < 26 and m.group(2) in KEYWORDS,
+              "%s: dovecot-keywords line %r" % (folder, ln))
+        check(m.group(1) not in idx and m.group(2) not in names,
+              "%s: dovecot-keywords lists %r twice" % (folder, ln))
+        idx.add(m.group(1))
+        names.add(m.group(2))
+
+
 def dovecot_log_problems(info, offset):
     """(new offset, lines with Error/Warning/Panic/Fatal since offset)"""
     try:
@@ -673,6 +695,7 @@ def observe(model):
         uv = model.uidvalidity.setdefault(f, v["uidvalidity"])
         eq(v["uidvalidity"], uv, "%s: UIDVALIDITY changed" % f)
         check_uidlist(info, f, uv)
+        check_keywords(info, f)
         eq(v2["uidvalidity"], uv, "%s: UIDVALIDITY on a second SELECT" % f)
         eq({u: m["id"] for u, m in v2["msgs"].items()},
            {u: m["id"] for u, m in v["msgs"].items()},
@@ -851,15 +874,18 @@ def one_round(i, rng):
     op = rng.choices(ops, weights)[0]
     seed = str(1000 + i)
     args = ["-s", seed, op, root, f]
+    # enough work that the kill usually lands in the middle of it
     if op == "append":
-        args += ["40", "r%d" % i]
+        args += ["60", "r%d" % i]
     elif op == "move":
-        args = ["-s", seed, op, root, f, other, "20"]
+        args = ["-s", seed, op, root, f, other, "30"]
+    elif op == "flags":
+        args += ["100"]
     else:
         args += ["30"]
     proc = t.popen(args)
-    delay = rng.choice([0.0, 0.001, 0.003, 0.01, 0.02, 0.05, 0.1,
-                        rng.uniform(0, 0.3)])
+    delay = rng.choice([0.0, 0.001, 0.003, 0.006, 0.01, 0.02, 0.04,
+                        rng.uniform(0, 0.15)])
     lines, rc, err = run_and_kill(proc, delay)
     what = "round %d (md_torture %s, killed after %.3f s)" % (
         i, " ".join(args), delay)
