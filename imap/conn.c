@@ -641,7 +641,8 @@ int imap_connect(const struct imap_settings *s, struct imap_conn **conn_out,
 	    starttls_policy(c, mode, err) < 0 ||
 	    (!caps_known(c) && imap_capability(c, err) < 0) ||
 	    (c->preauth && imap_conn_authenticated(c, err) < 0)) {
-		if (c->peer[0] && strncmp(err->msg, c->peer, strlen(c->peer)))
+		/* Name the peer once: transport and TLS errors already do. */
+		if (c->peer[0] && !strstr(err->msg, c->peer))
 			pn_error_prefix(err, "%s", c->peer);
 		imap_conn_free(&c);
 		return -1;
