@@ -151,10 +151,17 @@ void cli_json_str(struct cli_json *j, const char *s)
 		cli_json_strn(j, s, strlen(s));
 }
 
+/* Several numbers per message in fetch and tree output: no printf. */
 void cli_json_u64(struct cli_json *j, uint64_t v)
 {
+	char digits[20], *d = digits + sizeof(digits);	/* 2^64 has 20 */
+
 	before_value(j);
-	fprintf(j->out, "%" PRIu64, v);
+	do {
+		*--d = (char)('0' + v % 10);
+		v /= 10;
+	} while (v);
+	fwrite_unlocked(d, 1, (size_t)(digits + sizeof(digits) - d), j->out);
 }
 
 void cli_json_null(struct cli_json *j)
