@@ -342,7 +342,11 @@ static void json_list(struct job *jb, const struct imap_fetch *f)
 	cli_json_arr_end(j);
 	pn_internaldate_format(f->internaldate, f->internaldate_tz, idate);
 	cli_json_key(j, "internaldate");
-	/* Without the quotes Time2Internaldate puts around it. */
+	/* Without the quotes Time2Internaldate puts around it, and with a
+	 * two-digit day: IMAP's date-day-fixed allows "07" as well as " 7",
+	 * and a fixed width is what a script splitting on blanks wants. */
+	if (idate[1] == ' ')
+		idate[1] = '0';
 	cli_json_strn(j, idate + 1, strlen(idate) - 2);
 	cli_json_key(j, "size");
 	cli_json_u64(j, f->size);
