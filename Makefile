@@ -27,6 +27,7 @@ LIB_SRC  = $(wildcard lib/*.c)
 MIME_SRC = $(wildcard mime/*.c)
 IMAP_SRC = $(wildcard imap/*.c)
 MAILDIR_SRC = $(wildcard maildir/*.c)
+STORE_SRC = $(wildcard store/*.c)
 CLI_SRC  = $(wildcard cli/*.c)
 
 obj = $(patsubst %.c,$(BUILD)/%.o,$(1))
@@ -34,6 +35,7 @@ LIB_OBJ  = $(call obj,$(LIB_SRC))
 MIME_OBJ = $(call obj,$(MIME_SRC))
 IMAP_OBJ = $(call obj,$(IMAP_SRC))
 MAILDIR_OBJ = $(call obj,$(MAILDIR_SRC))
+STORE_OBJ = $(call obj,$(STORE_SRC))
 CLI_OBJ  = $(call obj,$(CLI_SRC))
 
 # One test binary per source file, linking only its module and lib/.
@@ -41,15 +43,19 @@ TEST_LIB_SRC  = $(wildcard tests/lib/test_*.c)
 TEST_MIME_SRC = $(wildcard tests/mime/test_*.c)
 TEST_IMAP_SRC = $(wildcard tests/imap/test_*.c)
 TEST_MAILDIR_SRC = $(wildcard tests/maildir/test_*.c)
+# store/ tests run one suite against both back ends (a temp Maildir and a
+# Dovecot the harness starts), so they link the harness too.
+TEST_STORE_SRC = $(wildcard tests/store/test_*.c)
 # Integration tests talk to a real Dovecot the harness starts on 127.0.0.1.
 TEST_INT_SRC  = $(wildcard tests/integration/test_*.c)
 TEST_LIB_BIN  = $(patsubst %.c,$(BUILD)/%,$(TEST_LIB_SRC))
 TEST_MIME_BIN = $(patsubst %.c,$(BUILD)/%,$(TEST_MIME_SRC))
 TEST_IMAP_BIN = $(patsubst %.c,$(BUILD)/%,$(TEST_IMAP_SRC))
 TEST_MAILDIR_BIN = $(patsubst %.c,$(BUILD)/%,$(TEST_MAILDIR_SRC))
+TEST_STORE_BIN = $(patsubst %.c,$(BUILD)/%,$(TEST_STORE_SRC))
 TEST_INT_BIN  = $(patsubst %.c,$(BUILD)/%,$(TEST_INT_SRC))
 TEST_BIN = $(TEST_LIB_BIN) $(TEST_MIME_BIN) $(TEST_IMAP_BIN) \
-           $(TEST_MAILDIR_BIN) $(TEST_INT_BIN)
+           $(TEST_MAILDIR_BIN) $(TEST_STORE_BIN) $(TEST_INT_BIN)
 # Script tests (Python, speaking TAP) drive the built binary named by
 # $POSTERN: the CLI, the differential test against Python's email package.
 SCRIPT_TESTS = $(wildcard tests/cli/test_*.py tests/diff/test_*.py \
@@ -66,7 +72,8 @@ all: postern
 postern: $(BUILD)/postern
 	@if [ "$(BUILD)" = build ]; then cp $< $@; fi
 
-$(BUILD)/postern: $(CLI_OBJ) $(BUILD)/libimap.a $(BUILD)/libmime.a $(BUILD)/libpn.a
+$(BUILD)/postern: $(CLI_OBJ) $(BUILD)/libstore.a $(BUILD)/libimap.a \
+		$(BUILD)/libmaildir.a $(BUILD)/libmime.a $(BUILD)/libpn.a
 	$(CC) $(ALL_LDFLAGS) -o $@ $(filter %.o %.a,$^) $(LIBS_MIME) $(LIBS_IMAP) $(LIBS_CLI)
 
 # Archives, so a test links only the objects it really uses.
@@ -80,6 +87,9 @@ $(BUILD)/libimap.a: $(IMAP_OBJ)
 	@rm -f $@
 	ar rcs $@ $^
 $(BUILD)/libmaildir.a: $(MAILDIR_OBJ)
+	@rm -f $@
+	ar rcs $@ $^
+$(BUILD)/libstore.a: $(STORE_OBJ)
 	@rm -f $@
 	ar rcs $@ $^
 
@@ -102,6 +112,12 @@ $(BUILD)/tests/imap/%: tests/imap/%.c $(BUILD)/libimap.a $(BUILD)/libpn.a
 $(BUILD)/tests/maildir/%: tests/maildir/%.c $(BUILD)/libmaildir.a $(BUILD)/libpn.a
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -o $@ $(filter %.c %.a,$^) $(ALL_LDFLAGS) -lcmocka
+
+$(BUILD)/tests/store/%: tests/store/%.c tests/integration/harness.c \
+		$(BUILD)/libstore.a $(BUILD)/libimap.a $(BUILD)/libmaildir.a \
+		$(BUILD)/libmime.a $(BUILD)/libpn.a
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -o $@ $(filter %.c %.a,$^) $(ALL_LDFLAGS) -lcmocka $(LIBS_MIME) $(LIBS_IMAP)
 
 # tests/integration/harness.c starts and stops Dovecot for the C tests.
 $(BUILD)/tests/integration/%: tests/integration/%.c tests/integration/harness.c \
