@@ -1,12 +1,14 @@
-/* imap_append.c - `postern append TARGET MAILBOX FILE...`: upload
- * messages.  The one IMAP command here that writes to the server.
+/* append.c - `postern append TARGET MAILBOX FILE...`: upload messages
+ * to an IMAP server or deliver them into a Maildir, through the store.
  *
  * Every file is checked and prepared before anything is sent, so a bad
  * third file leaves the mailbox untouched: it must start with a header
  * field, and a file with bare LF line endings is rewritten with CRLF
  * (RFC 3501 APPEND takes RFC 5322 text, whose lines end in CRLF) into an
  * unlinked temporary file, so a large message never sits in memory.  Then
- * one MULTIAPPEND (RFC 3502) when offered, else one APPEND per file.
+ * one MULTIAPPEND (RFC 3502) when offered, else one APPEND per file.  A
+ * Maildir gets the bytes as they are (no CRLF: Maildir files use the
+ * line ends they are given) and each message the UID Dovecot would give.
  */
 #include "cli.h"
 
@@ -24,6 +26,7 @@
 #include "../lib/date.h"
 #include "../lib/safefile.h"
 #include "../mime/mime.h"
+#include "../store/store.h"
 
 static const char CMD[] = "postern append";
 
@@ -48,6 +51,7 @@ struct batch {
 	size_t nflags;
 	time_t date;
 	int date_tz;
+	bool keep_eol;		/* a Maildir: no CRLF conversion */
 };
 
 /* ---- preparing a file -------------------------------------------------- */
@@ -261,7 +265,7 @@ static int unpark(struct upload *u, struct pn_error *err)
 	return lseek(out, 0, SEEK_SET) < 0 ? pn_error_errno(err, errno, "seek") : 0;
 }
 
-static int prepare(struct upload *u, struct pn_error *err)
+static int prepare(struct upload *u, bool keep_eol, struct pn_error *err)
 {
 	struct stat st;
 	bool field, bare_lf;
@@ -276,6 +280,8 @@ static int prepare(struct upload *u, struct pn_error *err)
 	if (fstat(u->fd, &st) < 0)
 		return pn_error_errno(err, errno, "stat");
 	u->file_size = u->size = (uint64_t)st.st_size;
+	if (keep_eol)
+		bare_lf = false;
 	u->converted = bare_lf;
 	if (bare_lf && to_crlf(u->fd, NULL, &u->size, err) < 0)
 		return -1;
@@ -290,7 +296,7 @@ static int prepare_all(struct batch *b, uint64_t limit)
 
 	for (i = 0; i < b->n; i++) {
 		pn_error_clear(&err);
-		if (prepare(&b->u[i], &err) < 0) {
+		if (prepare(&b->u[i], b->keep_eol, &err) < 0) {
 			cli_error(CMD, "%s: %s", b->u[i].label, err.msg);
 			failed++;
 		} else if (limit && b->u[i].size > limit) {
@@ -308,7 +314,7 @@ static int prepare_all(struct batch *b, uint64_t limit)
 /* ---- sending ----------------------------------------------------------- */
 
 static void fill_msg(const struct batch *b, const struct upload *u,
-		     struct imap_append_msg *m)
+		     struct store_new_msg *m)
 {
 	memset(m, 0, sizeof(*m));
 	m->flags = b->nflags ? b->flags : NULL;
@@ -319,45 +325,29 @@ static void fill_msg(const struct batch *b, const struct upload *u,
 	m->size = u->size;
 }
 
-/* The k-th UID of the APPENDUID set (in the order the messages went). */
-static uint32_t nth_uid(const struct imap_seqset *s, size_t k)
+static void report(const struct upload *u, uint32_t uidvalidity, uint32_t uid)
 {
-	size_t i;
-	uint64_t span;
-
-	for (i = 0; i < s->n; i++) {
-		span = (uint64_t)s->r[i].hi - s->r[i].lo + 1;
-		if (k < span)
-			return s->r[i].lo + (uint32_t)k;
-		k -= span;
-	}
-	return 0;
-}
-
-static void report(const struct upload *u, const struct imap_append_result *r,
-		   size_t k)
-{
-	uint32_t uid = r->uidvalidity ? nth_uid(&r->uids, k) : 0;
-
 	cli_puts(stdout, isatty(STDOUT_FILENO), u->label);
-	if (uid)
+	if (uid && uidvalidity)
 		printf(": appended as UID %" PRIu32 " (UIDVALIDITY %" PRIu32 ")",
-		       uid, r->uidvalidity);
+		       uid, uidvalidity);
 	else
 		fputs(": appended (the server reports no UID)", stdout);
 	putchar('\n');
 }
 
-static int send_some(struct imap_conn *c, const char *mailbox,
+static int send_some(struct store *st, const char *mailbox,
 		     const struct batch *b, size_t first, size_t n)
 {
-	struct imap_append_msg *m = calloc(n, sizeof(*m));
-	struct imap_append_result r;
+	struct store_new_msg *m = calloc(n, sizeof(*m));
+	uint32_t *uids = calloc(n, sizeof(*uids)), uidvalidity = 0;
 	struct pn_error err;
 	size_t i;
 	int rc;
 
-	if (!m) {
+	if (!m || !uids) {
+		free(m);
+		free(uids);
 		cli_error(CMD, "out of memory");
 		return -1;
 	}
@@ -366,12 +356,12 @@ static int send_some(struct imap_conn *c, const char *mailbox,
 		if (unpark(&b->u[first + i], &err) < 0) {
 			cli_error(CMD, "%s: %s", b->u[first + i].label, err.msg);
 			free(m);
+			free(uids);
 			return -1;
 		}
 		fill_msg(b, &b->u[first + i], &m[i]);
 	}
-	memset(&r, 0, sizeof(r));
-	rc = imap_append(c, mailbox, m, n, &r, &err);
+	rc = store_append(st, mailbox, m, n, &uidvalidity, uids, &err);
 	if (rc < 0)
 		cli_error(CMD, "%s: %s", b->u[first].label, err.msg);
 	for (i = 0; i < n; i++) {
@@ -379,8 +369,8 @@ static int send_some(struct imap_conn *c, const char *mailbox,
 		b->u[first + i].fd = -1;
 	}
 	for (i = 0; rc == 0 && i < n; i++)
-		report(&b->u[first + i], &r, i);
-	imap_seqset_free(&r.uids);
+		report(&b->u[first + i], uidvalidity, uids[i]);
+	free(uids);
 	free(m);
 	return rc;
 }
@@ -398,15 +388,17 @@ static size_t batch_size(void)
 	return n ? n : 1;
 }
 
-static int send_all(struct imap_conn *c, const char *mailbox,
+static int send_all(struct store *st, const char *mailbox,
 		    const struct batch *b)
 {
+	struct imap_conn *c = store_imap_conn(st);
 	size_t i, step = 1;
 
-	if (imap_caps_has(imap_conn_caps(c), "MULTIAPPEND"))
+	/* A Maildir takes many at once as well: each is its own delivery. */
+	if (!c || imap_caps_has(imap_conn_caps(c), "MULTIAPPEND"))
 		step = batch_size();
 	for (i = 0; i < b->n; i += step) {
-		if (send_some(c, mailbox, b, i, b->n - i < step ? b->n - i : step) < 0)
+		if (send_some(st, mailbox, b, i, b->n - i < step ? b->n - i : step) < 0)
 			return -1;
 	}
 	return 0;
@@ -415,16 +407,19 @@ static int send_all(struct imap_conn *c, const char *mailbox,
 static int run(const struct cli_conn_opts *o, const char *target,
 	       const char *mailbox, struct batch *b)
 {
-	struct cli_session s;
+	struct cli_store cs;
+	struct imap_conn *c;
 	int rc;
 
-	rc = cli_session_open(CMD, o, target, &s);
+	rc = cli_store_open(CMD, o, target, false, &cs);
 	if (rc != CLI_OK)
 		return rc;
-	rc = prepare_all(b, imap_caps_appendlimit(imap_conn_caps(s.conn)));
+	c = store_imap_conn(cs.store);
+	b->keep_eol = cs.maildir;
+	rc = prepare_all(b, c ? imap_caps_appendlimit(imap_conn_caps(c)) : 0);
 	if (rc == 0)
-		rc = send_all(s.conn, mailbox, b);
-	cli_session_close(&s);
+		rc = send_all(cs.store, mailbox, b);
+	cli_store_close(&cs);
 	return rc < 0 ? CLI_FAIL : cli_finish_stdout(CMD, CLI_OK);
 }
 

@@ -40,6 +40,7 @@ int cli_mime_write(int argc, char **argv);
 int cli_ls(int argc, char **argv);
 int cli_fetch(int argc, char **argv);
 int cli_append(int argc, char **argv);
+int cli_copy(int argc, char **argv);
 int cli_accounts(int argc, char **argv);
 
 /* ---- help and errors (help.c) ------------------------------------------ */
@@ -317,5 +318,28 @@ int cli_session_open(const char *cmd, const struct cli_conn_opts *o,
 		     const char *target, struct cli_session *s);
 /* LOGOUT (errors ignored: the work is done), close, free. */
 void cli_session_close(struct cli_session *s);
+
+/* ---- targets as stores (store_target.c) -------------------------------- */
+
+struct store;
+
+/* Is target a Maildir ("maildir:PATH", a path, or a directory with
+ * cur/)?  *path_out (malloc'd) is its directory, ~ expanded. */
+bool cli_target_maildir(const char *target, char **path_out);
+
+/* An open store and, for IMAP, what the TARGET said besides (the
+ * session's mailbox, ;UID= and ;SECTION=; its conn belongs to the store). */
+struct cli_store {
+	struct store *store;
+	struct cli_session session;
+	bool maildir;
+};
+
+/* Open target (NULL with --tunnel) as a store: a Maildir (connection
+ * options refused), else an IMAP session.  Prints errors itself; returns
+ * CLI_OK, CLI_FAIL or CLI_USAGE. */
+int cli_store_open(const char *cmd, const struct cli_conn_opts *o,
+		   const char *target, bool read_only, struct cli_store *cs);
+void cli_store_close(struct cli_store *cs);
 
 #endif

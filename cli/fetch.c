@@ -1,12 +1,11 @@
-/* imap_fetch.c - `postern fetch TARGET MAILBOX ...`: list messages, or
- * write their headers, structure, raw bytes or one part.
+/* fetch.c - `postern fetch TARGET MAILBOX ...`: list messages, or write
+ * their headers, structure, raw bytes or one part; over IMAP or a
+ * Maildir, through the store.
  *
- * The mailbox is opened with EXAMINE, and every body item is a .PEEK, so
- * nothing here changes the mailbox (not even \Seen).  Bodies stream: a
- * literal above the parser's inline limit goes through the connection's
- * literal sink straight to stdout or to DIR/<uid>.eml, never whole in
- * memory; the sink only knows the sequence number, so a first UID FETCH
- * (UID) maps sequence numbers to UIDs.
+ * The mailbox is opened read-only (IMAP: EXAMINE, every body item a
+ * .PEEK; Maildir: nothing written), so nothing here changes it, not even
+ * \Seen.  Bodies stream from the store's sink straight to stdout or to
+ * DIR/<uid>.eml, never whole in memory.
  */
 #include "cli.h"
 
@@ -21,6 +20,7 @@
 
 #include "../imap/imap.h"
 #include "../lib/buf.h"
+#include "../store/store.h"
 #include "../lib/date.h"
 #include "../lib/safefile.h"
 #include "../lib/utf8.h"
@@ -30,12 +30,6 @@ static const char CMD[] = "postern fetch";
 
 enum mode { M_LIST, M_HEADERS, M_STRUCTURE, M_RAW, M_PART };
 
-struct uidmap {
-	uint32_t *seq, *uid;
-	size_t n, cap;
-	bool nomem;
-};
-
 struct job {
 	enum mode mode;
 	bool json, tty, multi, encoded;
@@ -43,7 +37,7 @@ struct job {
 	const char *dir;	/* -o */
 	int dirfd;
 	struct cli_json j;
-	struct uidmap map;
+	size_t matched;		/* messages the set holds */
 	/* the output being written */
 	bool open;
 	uint32_t uid;
@@ -62,45 +56,6 @@ struct row {
 	char *flags, *date, *from, *subject;
 	uint64_t size;
 };
-
-/* ---- sequence number -> UID ------------------------------------------ */
-
-static void on_uid(void *ctx, const struct imap_fetch *f)
-{
-	struct uidmap *m = ctx;
-	uint32_t *s, *u;
-
-	if (!(f->has & IMAP_FETCH_UID) || m->nomem)
-		return;
-	if (m->n == m->cap) {
-		m->cap = m->cap ? 2 * m->cap : 256;
-		s = realloc(m->seq, m->cap * sizeof(*s));
-		if (s)
-			m->seq = s;
-		u = realloc(m->uid, m->cap * sizeof(*u));
-		if (u)
-			m->uid = u;
-		if (!s || !u) {
-			m->nomem = true;
-			return;
-		}
-	}
-	m->seq[m->n] = f->seq;
-	m->uid[m->n++] = f->uid;
-}
-
-static uint32_t map_uid(const struct uidmap *m, uint32_t seq)
-{
-	size_t i;
-
-	/* Responses come in sequence order, so the answer is usually
-	 * near; a linear scan from the end keeps this simple. */
-	for (i = m->n; i-- > 0;) {
-		if (m->seq[i] == seq)
-			return m->uid[i];
-	}
-	return 0;
-}
 
 /* ---- outputs: stdout or DIR/<uid>.eml -------------------------------- */
 
@@ -174,15 +129,10 @@ static void out_end(struct job *jb)
 	pn_atomic_abort(&jb->af);
 }
 
-static int sink_begin(void *ctx, uint32_t number, const char *item,
-		      uint64_t size, bool binary)
+static int sink_begin(void *ctx, uint32_t uid, uint64_t size)
 {
-	struct job *jb = ctx;
-
-	(void)item;
 	(void)size;
-	(void)binary;
-	out_begin(jb, map_uid(&jb->map, number));
+	out_begin(ctx, uid);
 	return 0;
 }
 
@@ -195,29 +145,14 @@ static int sink_data(void *ctx, const char *data, size_t len)
 	return 0;
 }
 
-static int sink_end(void *ctx)
+static int sink_end(void *ctx, uint32_t uid)
 {
 	struct job *jb = ctx;
 
+	(void)uid;
 	if (jb->open)
 		out_end(jb);
 	return 0;
-}
-
-/* A body small enough to stay inline arrives with the FETCH itself. */
-static void on_body(struct job *jb, const struct imap_fetch *f)
-{
-	const struct imap_fetch_body *b;
-
-	if (f->nbodies == 0)
-		return;
-	b = &f->bodies[0];
-	if (b->streamed)
-		return;
-	out_begin(jb, f->uid);
-	if (b->data)
-		out_data(jb, b->data, b->len);
-	out_end(jb);
 }
 
 /* ---- list mode -------------------------------------------------------- */
@@ -300,19 +235,19 @@ static void json_addrs(struct cli_json *j, const struct imap_address *a,
 
 /* INTERNALDATE in its own zone: what the server recorded, no local-time
  * surprise in scripts. */
-static void short_date(const struct imap_fetch *f, char *out, size_t sz)
+static void short_date(const struct store_msg *f, char *out, size_t sz)
 {
 	time_t t = f->internaldate + (time_t)f->internaldate_tz * 60;
 	struct tm tm;
 
-	if (!(f->has & IMAP_FETCH_INTERNALDATE) || !gmtime_r(&t, &tm)) {
+	if (!gmtime_r(&t, &tm)) {
 		snprintf(out, sz, "-");
 		return;
 	}
 	strftime(out, sz, "%Y-%m-%d %H:%M", &tm);
 }
 
-static char *join_flags(const struct imap_fetch *f)
+static char *join_flags(const struct store_msg *f)
 {
 	struct pn_buf b;
 	size_t i;
@@ -325,7 +260,7 @@ static char *join_flags(const struct imap_fetch *f)
 	return pn_buf_take(&b, NULL);
 }
 
-static void json_list(struct job *jb, const struct imap_fetch *f)
+static void json_list(struct job *jb, const struct store_msg *f)
 {
 	const struct imap_envelope *e = f->envelope;
 	struct cli_json *j = &jb->j;
@@ -366,7 +301,7 @@ static void json_list(struct job *jb, const struct imap_fetch *f)
 	cli_json_newline(j);
 }
 
-static void add_row(struct job *jb, const struct imap_fetch *f)
+static void add_row(struct job *jb, const struct store_msg *f)
 {
 	struct row *r;
 	char date[32];
@@ -630,7 +565,7 @@ static void walk(struct job *jb, const struct imap_body *b, const char *sec,
 	}
 }
 
-static void show_structure(struct job *jb, const struct imap_fetch *f)
+static void show_structure(struct job *jb, const struct store_msg *f)
 {
 	if (!f->body)
 		return;
@@ -648,29 +583,25 @@ static void show_structure(struct job *jb, const struct imap_fetch *f)
 	walk(jb, f->body, "", 0);
 }
 
-static void on_fetch(void *ctx, const struct imap_fetch *f)
+static int on_msg(void *ctx, const struct store_msg *f)
 {
 	struct job *jb = ctx;
 
-	/* Unsolicited FETCHes (a flag change by another client) lack UID or
-	 * the items we asked for; they are not ours to print. */
-	if (!(f->has & IMAP_FETCH_UID))
-		return;
-	switch (jb->mode) {
-	case M_LIST:
-		if (!(f->has & IMAP_FETCH_ENVELOPE))
-			return;
-		if (jb->json)
-			json_list(jb, f);
-		else
-			add_row(jb, f);
-		return;
-	case M_STRUCTURE:
+	if (jb->mode == M_STRUCTURE) {
 		show_structure(jb, f);
-		return;
-	default:
-		on_body(jb, f);
+	} else if (jb->json) {
+		json_list(jb, f);
+	} else {
+		add_row(jb, f);
 	}
+	return jb->nomem ? 1 : 0;
+}
+
+static int count_msg(void *ctx, const struct store_msg *f)
+{
+	(void)f;
+	((struct job *)ctx)->matched++;
+	return 0;
 }
 
 /* ---- the run ------------------------------------------------------------ */
@@ -681,70 +612,19 @@ struct req {
 	const char *search;
 };
 
-static bool section_numeric(const char *s)
+/* The UIDs asked for: the search's answer, --uid, or NULL for all. */
+static int resolve_set(struct store_folder *f, const struct req *rq,
+		       struct imap_seqset *set, bool *all,
+		       struct pn_error *err)
 {
-	for (; *s; s++) {
-		if (!((*s >= '0' && *s <= '9') || *s == '.'))
-			return false;
-	}
-	return true;
-}
-
-static int items_for(const struct job *jb, const struct imap_caps *caps,
-		     char *out, size_t sz, struct pn_error *err)
-{
-	switch (jb->mode) {
-	case M_LIST:
-		snprintf(out, sz, "(UID FLAGS INTERNALDATE RFC822.SIZE ENVELOPE)");
-		return 0;
-	case M_HEADERS:
-		snprintf(out, sz, "(UID BODY.PEEK[HEADER])");
-		return 0;
-	case M_STRUCTURE:
-		snprintf(out, sz, "(UID BODYSTRUCTURE)");
-		return 0;
-	case M_RAW:
-		snprintf(out, sz, "(UID BODY.PEEK[])");
-		return 0;
-	case M_PART:
-		break;
-	}
-	/* BINARY (RFC 3516) has the server undo the transfer encoding; it
-	 * takes part numbers only, so HEADER/TEXT/MIME sections are sent as
-	 * BODY and come as stored. */
-	if (jb->encoded || !section_numeric(jb->section)) {
-		snprintf(out, sz, "(UID BODY.PEEK[%s])", jb->section);
-		return 0;
-	}
-	if (!imap_caps_has(caps, "BINARY"))
-		return pn_error_set(err, PN_EUNSUPPORTED,
-				    "the server does not offer BINARY, so it cannot decode part %s; --encoded writes it as stored",
-				    jb->section);
-	snprintf(out, sz, "(UID BINARY.PEEK[%s])", jb->section);
-	return 0;
-}
-
-/* The UIDs asked for, as a set: the search's answer, --uid, or 1:*. */
-static int resolve_set(struct imap_conn *c, const struct req *rq,
-		       struct imap_seqset *set, struct pn_error *err)
-{
-	struct imap_search_result sr;
-	int rc;
-
+	*all = false;
 	if (rq->uids)
 		return imap_seqset_parse(set, rq->uids, strlen(rq->uids), err);
-	if (!rq->search)
-		return imap_seqset_add(set, 1, IMAP_SEQ_STAR) < 0 ?
-			pn_error_set(err, PN_ENOMEM, "out of memory") : 0;
-	memset(&sr, 0, sizeof(sr));
-	rc = imap_search(c, true, NULL, rq->search, NULL, &sr, err);
-	if (rc == 0) {
-		imap_seqset_free(set);
-		*set = sr.set;
-		memset(&sr.set, 0, sizeof(sr.set));
+	if (!rq->search) {
+		*all = true;
+		return 0;
 	}
-	imap_seqset_free(&sr.set);
-	return rc;
+	return store_search(f, rq->search, set, err);
 }
 
 static int open_dir(struct job *jb, struct pn_error *err)
@@ -759,49 +639,85 @@ static int open_dir(struct job *jb, struct pn_error *err)
 	return 0;
 }
 
-/* Streamed outputs need sequence -> UID first; stdout takes one only. */
-static int map_uids(struct imap_conn *c, struct job *jb,
-		    const struct imap_seqset *set, struct pn_error *err)
+/* stdout takes one message (headers excepted: they get a banner each). */
+static int count_matches(struct store_folder *f, struct job *jb,
+			 const struct imap_seqset *set, struct pn_error *err)
 {
-	if (imap_fetch(c, true, set, "(UID)", NULL, on_uid, &jb->map, err) < 0)
+	if (store_index(f, set, STORE_ITEM_FLAGS, count_msg, jb, err) < 0)
 		return -1;
-	if (jb->map.nomem)
-		return pn_error_set(err, PN_ENOMEM, "out of memory");
-	jb->multi = jb->map.n > 1;
-	if (jb->map.n == 0 && jb->mode != M_HEADERS)
+	jb->multi = jb->matched > 1;
+	if (jb->matched == 0 && jb->mode != M_HEADERS)
 		return pn_error_set(err, PN_ENOTFOUND, "no message matches");
 	if (jb->multi && !jb->dir && jb->mode != M_HEADERS)
 		return pn_error_set(err, PN_EINVAL, "%zu messages match; stdout takes one (-o DIR writes each to DIR/<uid>%s)",
-				    jb->map.n, jb->mode == M_PART ? "-SECTION" : ".eml");
+				    jb->matched, jb->mode == M_PART ? "-SECTION" : ".eml");
 	return 0;
 }
 
-static int fetch_all(struct imap_conn *c, struct job *jb, const struct req *rq,
+static enum store_body_kind body_kind(const struct job *jb)
+{
+	switch (jb->mode) {
+	case M_HEADERS:
+		return STORE_BODY_HEADER;
+	case M_PART:
+		return jb->encoded ? STORE_BODY_PART_ENCODED : STORE_BODY_PART;
+	default:
+		return STORE_BODY_RAW;
+	}
+}
+
+static bool section_numeric(const char *s)
+{
+	for (; *s; s++) {
+		if (!((*s >= '0' && *s <= '9') || *s == '.'))
+			return false;
+	}
+	return true;
+}
+
+static int fetch_all(struct store *st, struct job *jb, const struct req *rq,
 		     struct pn_error *err)
 {
-	struct imap_literal_sink sink = { jb, sink_begin, sink_data, sink_end };
-	struct imap_mailbox_info mi;
+	struct store_sink sink = { jb, sink_begin, sink_data, sink_end };
+	struct store_folder *f;
 	struct imap_seqset set = { 0 };
-	char items[SECTION_MAX + 64];
+	const struct imap_seqset *which;
+	enum store_body_kind kind = body_kind(jb);
+	bool all;
+	size_t got = 0;
 	int rc;
 
-	memset(&mi, 0, sizeof(mi));
-	if (imap_select(c, rq->mailbox, true, NULL, false, &mi, err) < 0)
+	/* HEADER, TEXT and MIME sections are not decodable parts: they
+	 * come as stored, as --encoded would give them. */
+	if (kind == STORE_BODY_PART && !section_numeric(jb->section))
+		kind = STORE_BODY_PART_ENCODED;
+	if (store_folder_open(st, rq->mailbox, true, &f, err) < 0)
 		return -1;
-	imap_mailbox_info_free(&mi);
-	rc = items_for(jb, imap_conn_caps(c), items, sizeof(items), err);
-	if (rc == 0)
-		rc = resolve_set(c, rq, &set, err);
-	if (rc == 0 && set.n == 0 && jb->mode != M_LIST && jb->mode != M_STRUCTURE)
+	rc = resolve_set(f, rq, &set, &all, err);
+	which = all ? NULL : &set;
+	if (rc == 0 && !all && set.n == 0 && jb->mode != M_LIST &&
+	    jb->mode != M_STRUCTURE)
 		rc = pn_error_set(err, PN_ENOTFOUND, "no message matches");
-	if (rc == 0 && set.n > 0 && jb->mode >= M_HEADERS && jb->mode != M_STRUCTURE)
-		rc = map_uids(c, jb, &set, err);
-	if (rc == 0 && set.n > 0) {
-		imap_conn_set_literal_sink(c, &sink);
-		rc = imap_fetch(c, true, &set, items, NULL, on_fetch, jb, err);
-		imap_conn_set_literal_sink(c, NULL);
+	if (rc == 0 && (all || set.n > 0)) {
+		if (jb->mode == M_LIST)
+			rc = store_index(f, which, STORE_ITEM_ENVELOPE, on_msg,
+					 jb, err);
+		else if (jb->mode == M_STRUCTURE)
+			rc = store_index(f, which, STORE_ITEM_STRUCTURE, on_msg,
+					 jb, err);
+		else if ((rc = count_matches(f, jb, which, err)) == 0)
+			rc = store_fetch(f, which, kind, jb->section, &sink,
+					 &got, err);
+		if (rc > 0)
+			rc = pn_error_set(err, PN_ENOMEM, "out of memory");
 	}
+	/* A part that no matching message has is an error, not silence. */
+	if (rc == 0 && jb->mode == M_PART && got == 0 && jb->matched > 0)
+		rc = pn_error_set(err, PN_ENOTFOUND, "no part %s in %s",
+				  jb->section, jb->matched > 1 ?
+				  "any matching message" : "the message");
 	imap_seqset_free(&set);
+	store_folder_free(&f);
 	return rc;
 }
 
@@ -814,34 +730,36 @@ static bool section_ok(const char *sec)
 static int run(const struct cli_conn_opts *o, const char *target,
 	       const char *mailbox, struct job *jb, struct req *rq)
 {
-	struct cli_session s;
+	struct cli_store cs;
 	struct pn_error err;
 	int rc;
 
-	rc = cli_session_open(CMD, o, target, &s);
+	rc = cli_store_open(CMD, o, target, true, &cs);
 	if (rc != CLI_OK)
 		return rc;
-	rq->mailbox = mailbox ? mailbox : s.mailbox;
+	rq->mailbox = mailbox ? mailbox : cs.session.mailbox;
 	if (!rq->uids && !rq->search)
-		rq->uids = s.url_uid;
+		rq->uids = cs.session.url_uid;
 	/* imap://host/INBOX/;UID=5/;SECTION=2 names one part (RFC 5092). */
-	if (jb->mode == M_LIST && s.url_section) {
+	if (jb->mode == M_LIST && cs.session.url_section) {
 		jb->mode = M_PART;
-		jb->section = s.url_section;
+		jb->section = cs.session.url_section;
 	}
 	pn_error_clear(&err);
 	if (jb->section && !section_ok(jb->section))
 		rc = pn_error_set(&err, PN_EINVAL, "bad section '%s'", jb->section);
-	else if (!rq->mailbox)
+	else if (!rq->mailbox && cs.maildir)
+		rq->mailbox = "INBOX";
+	if (rc == 0 && !rq->mailbox)
 		rc = pn_error_set(&err, PN_EINVAL, "missing MAILBOX (the target names none)");
-	else
+	else if (rc == 0)
 		rc = open_dir(jb, &err);
 	if (rc == 0)
-		rc = fetch_all(s.conn, jb, rq, &err);
+		rc = fetch_all(cs.store, jb, rq, &err);
 	if (rc < 0)
 		cli_error(CMD, "%s%s%s", rq->mailbox ? rq->mailbox : "",
 			  rq->mailbox ? ": " : "", err.msg);
-	cli_session_close(&s);
+	cli_store_close(&cs);
 	if (rc == 0 && jb->mode == M_LIST && !jb->json && jb->nrows)
 		print_rows(jb);
 	if (rc == 0 && jb->nomem)
@@ -892,7 +810,7 @@ static int operands(const struct cli_conn_opts *o, struct job *jb,
 	const char *target = o->tunnel ? NULL : argv[optind];
 
 	if (argc - optind < need)
-		return cli_usage(CMD, "missing TARGET (an account, an imap:// or imaps:// URL, or --tunnel CMD)");
+		return cli_usage(CMD, "missing TARGET (an account, an imap:// or imaps:// URL, a Maildir, or --tunnel CMD)");
 	if (argc - optind > need + 1)
 		return cli_usage(CMD, "unexpected argument '%s'",
 				 argv[optind + need + 1]);
@@ -959,8 +877,6 @@ int cli_fetch(int argc, char **argv)
 	cli_json_init(&jb.j, stdout);
 	r = operands(&o, &jb, &rq, argc, argv);
 	free_rows(&jb);
-	free(jb.map.seq);
-	free(jb.map.uid);
 	if (jb.dirfd >= 0)
 		close(jb.dirfd);
 	return r == CLI_OK ? cli_finish_stdout(CMD, r) : r;

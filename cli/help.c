@@ -17,8 +17,10 @@ struct help_entry {
 
 #define TARGET_HELP \
 	"TARGET is an account from the config file (postern-config(5)), an\n" \
-	"imap:// or imaps:// URL (imaps://user@host:993/INBOX), or left out\n" \
-	"when --tunnel CMD is given.\n" \
+	"imap:// or imaps:// URL (imaps://user@host:993/INBOX), a Maildir\n" \
+	"(maildir:PATH, or a path: ~/Mail, ./box; Maildir++ or fs layout),\n" \
+	"or left out when --tunnel CMD is given.  Connection options do not\n" \
+	"apply to a Maildir.\n" \
 	"\n" \
 	"Connection options (override the account and the URL):\n" \
 	"  --tunnel CMD          speak IMAP over CMD's stdin/stdout (sh -c CMD)\n" \
@@ -43,10 +45,11 @@ static const struct help_entry help_texts[] = {
 	  "\n"
 	  "Commands:\n"
 	  "  mime     inspect, extract and compose MIME messages\n"
-	  "  ls       list the mailboxes of an IMAP account\n"
+	  "  ls       list the mailboxes of an IMAP account or a Maildir\n"
 	  "  fetch    list messages, or write headers, structure, raw messages\n"
 	  "           or parts (read-only)\n"
-	  "  append   upload messages to a mailbox\n"
+	  "  append   upload messages to a mailbox (IMAP or Maildir)\n"
+	  "  copy     copy or move messages between any two mailboxes\n"
 	  "  accounts check the config file and show its accounts\n"
 	  "  help     show the help of a command: postern help mime tree\n"
 	  "\n"
@@ -76,7 +79,8 @@ static const struct help_entry help_texts[] = {
 	  "         [--json] [-o DIR] [CONNECTION OPTIONS]\n"
 	  "\n"
 	  "List messages (UID, flags, date, size, from, subject) or write them.\n"
-	  "The mailbox is opened read-only (EXAMINE); nothing is marked \\Seen.\n"
+	  "The mailbox is opened read-only (EXAMINE; a Maildir is not written\n"
+	  "to); nothing is marked \\Seen.\n"
 	  "\n"
 	  "  -u, --uid SET        only these UIDs (1:10,15,20:*)\n"
 	  "  -s, --search QUERY   only what the IMAP SEARCH program QUERY finds\n"
@@ -100,7 +104,8 @@ static const struct help_entry help_texts[] = {
 	  "         [--date DATE] [CONNECTION OPTIONS]\n"
 	  "\n"
 	  "Upload each FILE ('-' for stdin) to MAILBOX and print its UID.\n"
-	  "This command writes to the server.\n"
+	  "This command writes to the server (or delivers into the Maildir,\n"
+	  "with the UID Dovecot would give).\n"
 	  "\n"
 	  "  -f, --flags FLAGS  flags to set, space-separated ('\\Seen \\Flagged')\n"
 	  "  -d, --date DATE    the internal date: RFC 5322 (Wed, 25 Nov 2026\n"
@@ -109,8 +114,30 @@ static const struct help_entry help_texts[] = {
 	  "\n"
 	  "Every FILE is checked first: one that is not a message, or is over\n"
 	  "the server's APPENDLIMIT, means nothing is appended.  LF line\n"
-	  "endings are sent as CRLF.  Several files go in one MULTIAPPEND when\n"
-	  "the server offers it (up to 100 a command).\n"
+	  "endings are sent as CRLF (a Maildir keeps the bytes as they are).\n"
+	  "Several files go in one MULTIAPPEND when the server offers it (up\n"
+	  "to 100 a command).  MAILBOX must exist.\n"
+	  "\n" TARGET_HELP },
+	{ "postern copy",
+	  "usage: postern copy SRC MAILBOX DST MAILBOX [--uid SET | --search QUERY]\n"
+	  "         [--move] [--create] [--verbose] [CONNECTION OPTIONS]\n"
+	  "\n"
+	  "Copy messages from MAILBOX of SRC to MAILBOX of DST, keeping flags,\n"
+	  "keywords and the internal date.  SRC and DST are any two targets\n"
+	  "(IMAP or Maildir, either way); the same target on both sides copies\n"
+	  "on the server (UID COPY/MOVE) or by hard links in the Maildir.\n"
+	  "\n"
+	  "  -u, --uid SET        only these UIDs of the source (1:10,15,20:*)\n"
+	  "  -s, --search QUERY   only what the IMAP SEARCH program finds\n"
+	  "  -m, --move           remove the originals once every copy landed\n"
+	  "                       (only those that did)\n"
+	  "  -c, --create         create the destination MAILBOX if missing\n"
+	  "  -v, --verbose        a line per message: UID n -> UID m\n"
+	  "  -h, --help           show this help\n"
+	  "\n"
+	  "The source is opened read-only unless --move.  Progress goes to\n"
+	  "stderr on a terminal.  Connection options apply to every IMAP side;\n"
+	  "--tunnel is refused (name an account with tunnel = CMD instead).\n"
 	  "\n" TARGET_HELP },
 	{ "postern accounts",
 	  "usage: postern accounts [--json]\n"

@@ -1,9 +1,11 @@
-/* imap_ls.c - `postern ls TARGET [--status] [--json]`: the mailboxes.
+/* ls.c - `postern ls TARGET [--status] [--json]`: the mailboxes of an
+ * IMAP server or a Maildir, through the store.
  *
- * One LIST "" "*", asking for SPECIAL-USE attributes (RFC 6154) and, with
- * --status, for the counters in the same round trip when LIST-STATUS
- * (RFC 5819) is offered; otherwise one STATUS per selectable mailbox.
- * SIZE (RFC 8438) is asked only when STATUS=SIZE is offered.
+ * On IMAP one LIST "" "*", asking for SPECIAL-USE attributes (RFC 6154)
+ * and, with --status, for the counters in the same round trip when
+ * LIST-STATUS (RFC 5819) is offered; otherwise one STATUS per selectable
+ * mailbox.  On a Maildir the counters come from a read-only scan (nothing
+ * is written, not even a uidlist).
  */
 #include "cli.h"
 
@@ -13,111 +15,76 @@
 #include <strings.h>
 #include <unistd.h>
 
-#include "../imap/imap.h"
 #include "../lib/utf8.h"
+#include "../store/store.h"
 
 static const char CMD[] = "postern ls";
-
-#define STATUS_ITEMS "MESSAGES UNSEEN UIDNEXT UIDVALIDITY"
 
 struct mbox {
 	char *name, *raw_name;
 	char delimiter;
 	char **attrs;
 	size_t nattrs;
-	bool noselect;
-	struct imap_status_info st;	/* st.name unused */
+	char *special_use;
+	bool has_status, has_size;
+	uint32_t messages, unseen, uidnext, uidvalidity;
+	uint64_t size;
 };
 
 struct listing {
 	struct mbox *v;
 	size_t n, cap;
-	bool nomem;
-};
-
-static const char *const special_uses[] = {
-	"\\All", "\\Archive", "\\Drafts", "\\Flagged", "\\Junk", "\\Sent",
-	"\\Trash", "\\Important",
 };
 
 static const char *special_use(const struct mbox *m)
 {
-	size_t i, k;
-
-	for (i = 0; i < m->nattrs; i++) {
-		for (k = 0; k < sizeof(special_uses) / sizeof(*special_uses); k++) {
-			if (strcasecmp(m->attrs[i], special_uses[k]) == 0)
-				return special_uses[k];
-		}
-	}
-	return NULL;
+	return m->special_use;
 }
 
-static int copy_entry(struct mbox *m, const struct imap_list_entry *e)
+static int copy_entry(struct mbox *m, const struct store_folder_info *f)
 {
 	size_t i;
 
 	memset(m, 0, sizeof(*m));
-	m->name = strdup(e->name);
-	m->raw_name = strdup(e->raw_name ? e->raw_name : e->name);
-	m->delimiter = e->delimiter;
-	m->attrs = calloc(e->nattrs + 1, sizeof(*m->attrs));
-	if (!m->name || !m->raw_name || !m->attrs)
+	m->name = strdup(f->name);
+	m->raw_name = strdup(f->raw_name ? f->raw_name : f->name);
+	m->delimiter = f->separator;
+	m->attrs = calloc(f->nattrs + 1, sizeof(*m->attrs));
+	m->special_use = f->special_use ? strdup(f->special_use) : NULL;
+	if (!m->name || !m->raw_name || !m->attrs ||
+	    (f->special_use && !m->special_use))
 		return -1;
-	for (i = 0; i < e->nattrs; i++) {
-		m->attrs[i] = strdup(e->attrs[i]);
+	for (i = 0; i < f->nattrs; i++) {
+		m->attrs[i] = strdup(f->attrs[i]);
 		if (!m->attrs[i])
 			return -1;
 		m->nattrs++;
-		if (strcasecmp(e->attrs[i], "\\Noselect") == 0 ||
-		    strcasecmp(e->attrs[i], "\\NonExistent") == 0)
-			m->noselect = true;
 	}
+	m->has_status = f->has_status;
+	m->messages = f->messages;
+	m->unseen = f->unseen;
+	m->uidnext = f->uidnext;
+	m->uidvalidity = f->uidvalidity;
+	m->has_size = f->has_size;
+	m->size = f->size;
 	return 0;
 }
 
-static struct mbox *find(struct listing *l, const char *name)
-{
-	size_t i;
-
-	for (i = l->n; i-- > 0;) {
-		if (strcmp(l->v[i].name, name) == 0)
-			return &l->v[i];
-	}
-	return NULL;
-}
-
-static void merge_status(struct mbox *m, const struct imap_status_info *st)
-{
-	const char *keep = m->st.name;
-
-	m->st = *st;
-	m->st.name = keep;
-}
-
-/* Called per LIST entry and per LIST-STATUS answer, as they stream in. */
-static void on_list(void *ctx, const struct imap_list_entry *e,
-		    const struct imap_status_info *st)
+static int on_folder(void *ctx, const struct store_folder_info *f)
 {
 	struct listing *l = ctx;
-	struct mbox *v, *m;
+	struct mbox *v;
 
-	if (e && !l->nomem) {
-		if (l->n == l->cap) {
-			l->cap = l->cap ? 2 * l->cap : 64;
-			v = realloc(l->v, l->cap * sizeof(*v));
-			if (!v) {
-				l->nomem = true;
-				return;
-			}
-			l->v = v;
-		}
-		m = &l->v[l->n++];
-		if (copy_entry(m, e) < 0)
-			l->nomem = true;
+	if (l->n == l->cap) {
+		l->cap = l->cap ? 2 * l->cap : 64;
+		v = realloc(l->v, l->cap * sizeof(*v));
+		if (!v)
+			return -1;
+		l->v = v;
 	}
-	if (st && st->name && !l->nomem && (m = find(l, st->name)))
-		merge_status(m, st);
+	if (copy_entry(&l->v[l->n++], f) < 0)
+		return -1;
+	return 0;
 }
 
 static void listing_free(struct listing *l)
@@ -127,7 +94,8 @@ static void listing_free(struct listing *l)
 	for (i = 0; i < l->n; i++) {
 		free(l->v[i].name);
 		free(l->v[i].raw_name);
-		for (k = 0; k < l->v[i].nattrs; k++)
+		free(l->v[i].special_use);
+		for (k = 0; l->v[i].attrs && k < l->v[i].nattrs; k++)
 			free(l->v[i].attrs[k]);
 		free(l->v[i].attrs);
 	}
@@ -145,53 +113,6 @@ static int by_name(const void *a, const void *b)
 	if (xi != yi)
 		return xi ? -1 : 1;
 	return strcmp(x->name, y->name);
-}
-
-static void status_items(const struct imap_caps *caps, char *out, size_t sz)
-{
-	snprintf(out, sz, "%s%s", STATUS_ITEMS,
-		 imap_caps_has(caps, "STATUS=SIZE") ? " SIZE" : "");
-}
-
-static int do_list(struct imap_conn *c, bool status, struct listing *l,
-		   bool *got_status, struct pn_error *err)
-{
-	const struct imap_caps *caps = imap_conn_caps(c);
-	struct imap_list_opts lo = { 0 };
-	char ret[160], items[96];
-	bool su = imap_caps_has(caps, "SPECIAL-USE") &&
-		  imap_caps_has(caps, "LIST-EXTENDED");
-	bool ls = status && imap_caps_has(caps, "LIST-STATUS");
-
-	status_items(caps, items, sizeof(items));
-	snprintf(ret, sizeof(ret), "%s%s%s%s%s", su ? "SPECIAL-USE" : "",
-		 su && ls ? " " : "", ls ? "STATUS (" : "", ls ? items : "",
-		 ls ? ")" : "");
-	lo.ret = ret[0] ? ret : NULL;
-	*got_status = ls;
-	if (imap_list(c, "", "*", &lo, on_list, l, err) < 0)
-		return -1;
-	if (l->nomem)
-		return pn_error_set(err, PN_ENOMEM, "out of memory");
-	return 0;
-}
-
-/* Without LIST-STATUS: one STATUS per selectable mailbox. */
-static int status_each(struct imap_conn *c, struct listing *l,
-		       struct pn_error *err)
-{
-	char items[96];
-	size_t i;
-
-	status_items(imap_conn_caps(c), items, sizeof(items));
-	for (i = 0; i < l->n; i++) {
-		if (l->v[i].noselect)
-			continue;
-		if (imap_status(c, l->v[i].name, items, &l->v[i].st, err) < 0)
-			return -1;
-		l->v[i].st.name = NULL;
-	}
-	return 0;
 }
 
 /* ---- output ----------------------------------------------------------- */
@@ -215,25 +136,19 @@ static void json_mbox(struct cli_json *j, const struct mbox *m, bool status)
 	cli_json_arr_end(j);
 	cli_json_key(j, "special_use");
 	cli_json_str(j, special_use(m));
-	if (status && (m->st.has & IMAP_STATUS_MESSAGES)) {
+	if (status && m->has_status) {
 		cli_json_key(j, "messages");
-		cli_json_u64(j, m->st.messages);
-	}
-	if (status && (m->st.has & IMAP_STATUS_UNSEEN)) {
+		cli_json_u64(j, m->messages);
 		cli_json_key(j, "unseen");
-		cli_json_u64(j, m->st.unseen);
-	}
-	if (status && (m->st.has & IMAP_STATUS_UIDNEXT)) {
+		cli_json_u64(j, m->unseen);
 		cli_json_key(j, "uidnext");
-		cli_json_u64(j, m->st.uidnext);
-	}
-	if (status && (m->st.has & IMAP_STATUS_UIDVALIDITY)) {
+		cli_json_u64(j, m->uidnext);
 		cli_json_key(j, "uidvalidity");
-		cli_json_u64(j, m->st.uidvalidity);
+		cli_json_u64(j, m->uidvalidity);
 	}
-	if (status && (m->st.has & IMAP_STATUS_SIZE)) {
+	if (status && m->has_size) {
 		cli_json_key(j, "size");
-		cli_json_u64(j, m->st.size);
+		cli_json_u64(j, m->size);
 	}
 	cli_json_obj_end(j);
 	cli_json_newline(j);
@@ -267,7 +182,7 @@ static void plain_row(const struct mbox *m, size_t namew, bool status,
 		      bool tty)
 {
 	const char *use = special_use(m);
-	unsigned h = m->st.has;
+	bool h = m->has_status;
 
 	cli_puts(stdout, tty, m->name);
 	if (!status) {
@@ -280,11 +195,11 @@ static void plain_row(const struct mbox *m, size_t namew, bool status,
 	}
 	pad(namew - width(m->name));
 	printf("  %-10s", use ? use : "");
-	num(h & IMAP_STATUS_MESSAGES, m->st.messages, 8);
-	num(h & IMAP_STATUS_UNSEEN, m->st.unseen, 8);
-	num(h & IMAP_STATUS_UIDNEXT, m->st.uidnext, 8);
-	num(h & IMAP_STATUS_UIDVALIDITY, m->st.uidvalidity, 11);
-	num(h & IMAP_STATUS_SIZE, m->st.size, 12);
+	num(h, m->messages, 8);
+	num(h, m->unseen, 8);
+	num(h, m->uidnext, 8);
+	num(h, m->uidvalidity, 11);
+	num(m->has_size, m->size, 12);
 	putchar('\n');
 }
 
@@ -309,27 +224,27 @@ static void print_plain(const struct listing *l, bool status)
 static int run(const struct cli_conn_opts *o, const char *target, bool status,
 	       bool json)
 {
-	struct cli_session s;
+	struct cli_store cs;
 	struct listing l = { 0 };
 	struct pn_error err;
 	struct cli_json j;
-	bool got_status = false;
 	size_t i;
 	int rc;
 
-	rc = cli_session_open(CMD, o, target, &s);
+	rc = cli_store_open(CMD, o, target, true, &cs);
 	if (rc != CLI_OK)
 		return rc;
 	pn_error_clear(&err);
-	rc = do_list(s.conn, status, &l, &got_status, &err);
-	if (rc == 0 && status && !got_status)
-		rc = status_each(s.conn, &l, &err);
-	cli_session_close(&s);
+	rc = store_list(cs.store, status, on_folder, &l, &err);
+	if (rc > 0)
+		rc = pn_error_set(&err, PN_ENOMEM, "out of memory");
 	if (rc < 0) {
 		cli_error(CMD, "%s", err.msg);
+		cli_store_close(&cs);
 		listing_free(&l);
 		return CLI_FAIL;
 	}
+	cli_store_close(&cs);
 	if (l.n > 1)
 		qsort(l.v, l.n, sizeof(*l.v), by_name);
 	cli_json_init(&j, stdout);
@@ -374,7 +289,7 @@ int cli_ls(int argc, char **argv)
 		}
 	}
 	if (!o.tunnel && optind >= argc)
-		return cli_usage(CMD, "missing TARGET (an account, an imap:// or imaps:// URL, or --tunnel CMD)");
+		return cli_usage(CMD, "missing TARGET (an account, an imap:// or imaps:// URL, a Maildir, or --tunnel CMD)");
 	if (argc - optind > (o.tunnel ? 0 : 1))
 		return cli_usage(CMD, "unexpected argument '%s'",
 				 argv[optind + (o.tunnel ? 0 : 1)]);

@@ -40,6 +40,8 @@ static int dispatch(int argc, char **argv)
 		return cli_fetch(argc, argv);
 	if (strcmp(argv[0], "append") == 0)
 		return cli_append(argc, argv);
+	if (strcmp(argv[0], "copy") == 0)
+		return cli_copy(argc, argv);
 	if (strcmp(argv[0], "accounts") == 0)
 		return cli_accounts(argc, argv);
 	if (strcmp(argv[0], "help") == 0)
