@@ -340,6 +340,8 @@ struct spool {
 	uint64_t size;
 	bool failed;
 	int saved_errno;
+	bool crlf;		/* bare LF becomes CRLF (an IMAP APPEND) */
+	bool cr;		/* the last byte written was CR */
 };
 
 static int spool_begin(void *ctx, uint32_t uid, uint64_t size)
@@ -350,6 +352,7 @@ static int spool_begin(void *ctx, uint32_t uid, uint64_t size)
 	(void)size;
 	sp->size = 0;
 	sp->failed = false;
+	sp->cr = false;
 	if (ftruncate(sp->fd, 0) < 0 || lseek(sp->fd, 0, SEEK_SET) < 0) {
 		sp->failed = true;
 		sp->saved_errno = errno;
@@ -358,17 +361,37 @@ static int spool_begin(void *ctx, uint32_t uid, uint64_t size)
 	return 0;
 }
 
-static int spool_data(void *ctx, const char *data, size_t len)
+static int spool_write(struct spool *sp, const char *data, size_t len)
 {
-	struct spool *sp = ctx;
-
-	if (pn_write_all(sp->fd, data, len) < 0) {
+	if (len && pn_write_all(sp->fd, data, len) < 0) {
 		sp->failed = true;
 		sp->saved_errno = errno;
 		return 1;
 	}
 	sp->size += len;
 	return 0;
+}
+
+/* IMAP takes RFC 5322 text, lines ending in CRLF (RFC 3501 6.3.11), as
+ * `postern append` sends it; a Maildir keeps the bytes it is given. */
+static int spool_data(void *ctx, const char *data, size_t len)
+{
+	struct spool *sp = ctx;
+	size_t i, from = 0;
+
+	if (!sp->crlf)
+		return spool_write(sp, data, len);
+	for (i = 0; i < len; i++) {
+		if (data[i] == '\n' && !(i ? data[i - 1] == '\r' : sp->cr)) {
+			if (spool_write(sp, data + from, i - from) ||
+			    spool_write(sp, "\r", 1))
+				return 1;
+			from = i;
+		}
+	}
+	if (len)
+		sp->cr = data[len - 1] == '\r';
+	return spool_write(sp, data + from, len - from);
 }
 
 static int spool_end(void *ctx, uint32_t uid)
@@ -484,7 +507,7 @@ static int copy_stream(struct store_folder *src, const struct imap_seqset *uids,
 {
 	struct copy_list l = { 0 };
 	struct imap_seqset done = { 0 };
-	struct spool sp = { -1, 0, false, 0 };
+	struct spool sp = { -1, 0, false, 0, false, false };
 	uint32_t new_uid;
 	size_t i;
 	int rc;
@@ -493,6 +516,7 @@ static int copy_stream(struct store_folder *src, const struct imap_seqset *uids,
 				    &l, err);
 	if (rc == 0 && l.nomem)
 		rc = pn_error_set(err, PN_ENOMEM, "out of memory");
+	sp.crlf = store_kind(dst) == STORE_IMAP;
 	if (rc == 0) {
 		sp.fd = tmpfile_fd();
 		if (sp.fd < 0)
