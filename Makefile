@@ -152,7 +152,7 @@ asan:
 
 # ---- fuzzing (clang libFuzzer) ---------------------------------------------
 FUZZ_CFLAGS = -std=c11 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer,address,undefined
-build-fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(MIME_SRC) $(IMAP_SRC) $(MAILDIR_SRC) $(LIB_SRC)
+build-fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(STORE_SRC) $(MIME_SRC) $(IMAP_SRC) $(MAILDIR_SRC) $(LIB_SRC)
 	@mkdir -p build-fuzz
 	clang $(FUZZ_CFLAGS) -o $@ $(filter %.c,$^) $(LIBS_MIME) $(LIBS_IMAP)
 
