@@ -5,11 +5,12 @@
    realistic header blocks, 2-50 KB, mostly around 5 KB) in a temporary
    directory, then open it once untimed with md_index_bench --open-only
    so that dovecot-uidlist exists (UID assignment is not what is timed).
-2. Build bench/maildir/md_index_bench.c (postern's side: until the
-   postern CLI opens Maildir targets, it links build/libmaildir.a and
-   build/libpn.a, opens the folder and prints UID, date, from, subject,
-   flags and size of every message through md_folder_index(); the report
-   says so) and bench/maildir/raw_headers.c (the limit).
+2. Build bench/maildir/md_index_bench.c (the library alone: it links
+   build/libmaildir.a and build/libpn.a, opens the folder and prints UID,
+   date, from, subject, flags and size of every message through
+   md_folder_index()) and bench/maildir/raw_headers.c (the limit); the
+   "postern fetch" row is the CLI itself (`postern fetch DIR INBOX`,
+   through store/, RFC 2047 decoding and aligned rows included).
 3. Time, in interleaved rounds (best of --runs counts):
      cold   page cache dropped before each run (sync; echo 3 >
             /proc/sys/vm/drop_caches), no postern-cache: postern, raw
@@ -105,7 +106,7 @@ def timed(argv, workdir, env=None):
 
 def build(workdir):
     subprocess.run(["make", "-s", "-C", TOP, "build/libmaildir.a",
-                    "build/libpn.a"], check=True)
+                    "build/libpn.a", "build/postern"], check=True)
     bins = {}
     for name, extra in (("md_index_bench", [os.path.join(TOP, "build",
                                                          "libmaildir.a"),
@@ -124,7 +125,13 @@ def programs(bins, maildir, home, want_mutt):
     """(name, argv, env, removes_cache) for every program that can run."""
     env = dict(os.environ, HOME=home, TERM="xterm")
     mdb = bins["md_index_bench"]
+    # "postern fetch": the command a user types, over store/ (envelopes
+    # built from the same header cache, RFC 2047 decoded, rows aligned).
+    postern = os.environ.get("POSTERN") or os.path.join(TOP, "build",
+                                                        "postern")
     progs = [("postern", [mdb, maildir], None, True),
+             ("postern fetch", [postern, "fetch", maildir, "INBOX"], None,
+              True),
              ("raw", [bins["raw_headers"], maildir], None, False),
              ("raw -n", [bins["raw_headers"], "-n", maildir], None, False)]
     if shutil.which("mlist") and shutil.which("mscan"):
@@ -182,11 +189,11 @@ def show(title, res):
     for name, rs in res.items():
         b = best(rs)
         if not b:
-            log("  %-8s  did not run" % name)
+            log("  %-13s  did not run" % name)
             continue
         runs = " ".join("%.2f" % r.secs for r in rs)
         note = "  [%s]" % b.note if name == "postern" and b.note else ""
-        log("  %-8s %7.3f s  max RSS %6.1f MB  (runs: %s)%s" % (
+        log("  %-13s %7.3f s  max RSS %6.1f MB  (runs: %s)%s" % (
             name, b.secs, b.rss_mb, runs, note))
 
 
@@ -219,6 +226,13 @@ def report(cold, hot, warm, dropped, count):
     log("  max RSS of postern runs: %s (< %d MB)  %s" % (
         "%.1f MB" % max(rss) if rss else "n/a", TARGET_RSS_MB,
         verdict(bool(rss) and max(rss) < TARGET_RSS_MB)))
+    fc, fw = best(cold.get("postern fetch", [])), best(warm.get("postern fetch", []))
+    r = ratio(fc, lim)
+    log("  %s: postern fetch / faster raw reader = %s, mblaze / postern "
+        "fetch = %s, warm postern fetch %s (the CLI; for reference)" % (
+            what, "%.2fx" % r if r else "n/a",
+            "%.2fx" % ratio(mb, fc) if ratio(mb, fc) else "n/a",
+            "%.3f s" % fw.secs if fw else "n/a"))
     ph, rh = best(hot.get("postern", [])), best(hot.get("raw", []))
     mh = best(hot.get("mblaze", []))
     log("  (hot page cache, no postern-cache: postern/raw %s, "
@@ -268,8 +282,8 @@ def main():
     try:
         log("== bench/maildir: open a folder and produce its index ==")
         log("postern: bench/maildir/md_index_bench.c through "
-            "build/libmaildir.a (the postern CLI does not open Maildir "
-            "targets yet)")
+            "build/libmaildir.a (the library alone); postern fetch: "
+            "the CLI through store/")
         bins = build(workdir)
         maildir, home, n = setup(a, workdir, bins)
         dropped = drop_caches()
@@ -286,7 +300,7 @@ def main():
         show("hot page cache, no postern-cache:", hot)
         subprocess.run(progs[0][1], check=True, stdout=subprocess.DEVNULL,
                        stderr=subprocess.DEVNULL)
-        warm = run_rounds([(p[0], p[1], p[2], False) for p in progs[:1]],
+        warm = run_rounds([(p[0], p[1], p[2], False) for p in progs[:2]],
                           maildir, workdir, a.runs, False)
         show("warm (postern-cache present, hot page cache):", warm)
         report(cold, hot, warm, dropped, n)
