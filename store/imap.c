@@ -26,6 +26,8 @@ struct imap_store {
 	bool changed;
 	uint32_t exists;
 	bool has_exists;
+	bool own_fetch;		/* a FETCH of ours is running: its
+				   responses are no news */
 };
 
 static struct imap_store *impl(struct store *s)
@@ -54,10 +56,8 @@ static void on_untagged(void *ctx, const struct imap_response *r)
 		is->changed = true;
 		if (strcmp(r->name, "EXPUNGE") == 0 && is->exists > 0)
 			is->exists--;
-	} else if (strcmp(r->name, "FETCH") == 0) {
-		/* An unsolicited FETCH is another client's flag change; our
-		 * own FETCHes set it too, which costs one redundant index at
-		 * most. */
+	} else if (strcmp(r->name, "FETCH") == 0 && !is->own_fetch) {
+		/* An unsolicited FETCH is another client's flag change. */
 		is->changed = true;
 	}
 }
@@ -436,8 +436,10 @@ static int drv_index(struct store_folder *f, const struct imap_seqset *uids,
 		 "(UID FLAGS INTERNALDATE RFC822.SIZE%s%s)",
 		 items & STORE_ITEM_ENVELOPE ? " ENVELOPE" : "",
 		 items & STORE_ITEM_STRUCTURE ? " BODYSTRUCTURE" : "");
+	impl(f->store)->own_fetch = true;
 	rc = uids->n ? imap_fetch(conn_of(f), true, uids, what, NULL, on_index,
 				  &x, err) : 0;
+	impl(f->store)->own_fetch = false;
 	imap_seqset_free(&all);
 	if (rc < 0)
 		return -1;
@@ -467,7 +469,64 @@ struct uidmap {
 	uint32_t *seq, *uid;
 	size_t n, cap;
 	bool nomem;
+	const char *section;	/* only messages that have it (their
+				   BODYSTRUCTURE says), or NULL */
 };
+
+/* Does the BODYSTRUCTURE b have IMAP section sec (RFC 3501 6.4.5)?  The
+ * number of a non-multipart body is 1; the parts of a message/rfc822's
+ * message continue its number; HEADER, TEXT and MIME name pieces. */
+static bool has_section(const struct imap_body *b, const char *sec)
+{
+	bool multi, msg;
+	unsigned long n;
+	char *end;
+
+	for (;;) {
+		/* every message has a header and a text */
+		if (!*sec || !strcasecmp(sec, "HEADER") ||
+		    !strcasecmp(sec, "TEXT"))
+			return true;
+		if (*sec < '0' || *sec > '9')
+			return false;
+		n = strtoul(sec, &end, 10);
+		if (n == 0 || (*end && *end != '.'))
+			return false;
+		multi = b->type && strcasecmp(b->type, "multipart") == 0;
+		if (multi) {
+			if (n > b->nparts)
+				return false;
+			b = &b->parts[n - 1];
+		} else if (n != 1) {
+			return false;
+		}
+		if (!*end)
+			return true;
+		sec = end + 1;
+		msg = b->type && strcasecmp(b->type, "message") == 0 &&
+		      b->nparts == 1;
+		if (!strcasecmp(sec, "MIME"))
+			return true;
+		if (!msg)
+			return false;
+		/* inside a message/rfc822: HEADER, TEXT, or its body's parts */
+		if (!strcasecmp(sec, "HEADER") || !strcasecmp(sec, "TEXT"))
+			return true;
+		b = &b->parts[0];
+		if (!(b->type && strcasecmp(b->type, "multipart") == 0)) {
+			/* "N.1" is the nested message's only body */
+			n = strtoul(sec, &end, 10);
+			if (n != 1 || (*end && *end != '.'))
+				return false;
+			if (!*end)
+				return true;
+			sec = end + 1;
+			if (!strcasecmp(sec, "MIME"))
+				return true;
+			return false;
+		}
+	}
+}
 
 static void on_uid(void *ctx, const struct imap_fetch *fe)
 {
@@ -475,6 +534,8 @@ static void on_uid(void *ctx, const struct imap_fetch *fe)
 	uint32_t *s, *u;
 
 	if (!(fe->has & IMAP_FETCH_UID) || m->nomem)
+		return;
+	if (m->section && (!fe->body || !has_section(fe->body, m->section)))
 		return;
 	if (m->n == m->cap) {
 		m->cap = m->cap ? 2 * m->cap : 256;
@@ -573,11 +634,13 @@ static void on_body(void *ctx, const struct imap_fetch *fe)
 	struct body_ctx *b = ctx;
 	const struct imap_fetch_body *fb;
 
-	if (!(fe->has & IMAP_FETCH_UID) || fe->nbodies == 0)
+	if (!(fe->has & IMAP_FETCH_UID) || fe->nbodies == 0 ||
+	    !map_uid(&b->map, fe->seq))
 		return;
 	fb = &fe->bodies[0];
 	if (fb->streamed || !fb->data)
 		return;		/* streamed: done by the sink; NIL: no part */
+
 	body_begin(b, fe->uid, fb->len);
 	body_data(b, fb->data, fb->len);
 	body_end(b);
@@ -631,6 +694,11 @@ static int drv_fetch(struct store_folder *f, const struct imap_seqset *uids,
 
 	memset(&b, 0, sizeof(b));
 	b.sink = sink;
+	/* Servers answer "" for a section a message lacks (Dovecot does;
+	 * RFC 3501 6.4.5 leaves it open), which an empty part also gives:
+	 * the BODYSTRUCTURE tells them apart. */
+	if (kind == STORE_BODY_PART || kind == STORE_BODY_PART_ENCODED)
+		b.map.section = section;
 	ls.ctx = &b;
 	ls.begin = lit_begin;
 	ls.data = lit_data;
@@ -643,9 +711,11 @@ static int drv_fetch(struct store_folder *f, const struct imap_seqset *uids,
 		uids = &all;
 	}
 	rc = 0;
+	impl(f->store)->own_fetch = true;
 	if (uids->n)
-		rc = imap_fetch(c, true, uids, "(UID)", NULL, on_uid, &b.map,
-				err);
+		rc = imap_fetch(c, true, uids,
+				b.map.section ? "(UID BODYSTRUCTURE)" : "(UID)",
+				NULL, on_uid, &b.map, err);
 	if (rc == 0 && b.map.nomem)
 		rc = pn_error_set(err, PN_ENOMEM, "out of memory");
 	if (rc == 0 && b.map.n) {
@@ -656,6 +726,7 @@ static int drv_fetch(struct store_folder *f, const struct imap_seqset *uids,
 		if (b.open)
 			body_end(&b);
 	}
+	impl(f->store)->own_fetch = false;
 	*n_out = b.delivered;
 	free(b.map.seq);
 	free(b.map.uid);
@@ -678,9 +749,12 @@ static int drv_set_flags(struct store_folder *f,
 			return -1;
 		uids = &all;
 	}
+	/* .SILENT: a server may still echo FETCHes; they are ours. */
+	impl(f->store)->own_fetch = true;
 	rc = imap_store(conn_of(f), true, uids,
 			add ? "+FLAGS.SILENT" : "-FLAGS.SILENT", flags, n, 0,
 			NULL, err);
+	impl(f->store)->own_fetch = false;
 	imap_seqset_free(&all);
 	return rc;
 }
@@ -746,6 +820,35 @@ static int drv_append(struct store *s, const char *name,
 	return rc;
 }
 
+/* COPYUID's two sets pair up in order (RFC 4315 3): one progress call
+ * per message with both UIDs, or with none when the server said nothing. */
+static void report_pairs(const struct imap_code_info *ci, size_t n,
+			 const struct store_progress *progress)
+{
+	size_t i, si = 0, di = 0;
+	uint32_t su = 0, du = 0;
+
+	if (!progress || !progress->fn)
+		return;
+	for (i = 0; i < n; i++) {
+		if (si < ci->src_uids.n && di < ci->dst_uids.n) {
+			su = su ? su + 1 : ci->src_uids.r[si].lo;
+			du = du ? du + 1 : ci->dst_uids.r[di].lo;
+			progress->fn(progress->ctx, i + 1, n, su, du);
+			if (su == ci->src_uids.r[si].hi) {
+				si++;
+				su = 0;
+			}
+			if (du == ci->dst_uids.r[di].hi) {
+				di++;
+				du = 0;
+			}
+		} else {
+			progress->fn(progress->ctx, i + 1, n, 0, 0);
+		}
+	}
+}
+
 static int drv_copy_local(struct store_folder *src,
 			  const struct imap_seqset *uids, const char *dst_name,
 			  bool move, const struct store_progress *progress,
@@ -754,7 +857,6 @@ static int drv_copy_local(struct store_folder *src,
 	struct imap_code_info ci;
 	struct imap_seqset all = { 0 };
 	uint64_t n;
-	size_t i;
 	int rc;
 
 	if (!uids) {
@@ -770,8 +872,7 @@ static int drv_copy_local(struct store_folder *src,
 		n = ci.src_uids.n ? imap_seqset_count(&ci.src_uids, 0) :
 			imap_seqset_count(uids, src->uidnext ? src->uidnext - 1 : 0);
 		*copied_out = (size_t)n;
-		for (i = 0; progress && progress->fn && i < n; i++)
-			progress->fn(progress->ctx, i + 1, (size_t)n, 0, 0);
+		report_pairs(&ci, (size_t)n, progress);
 	}
 	imap_code_info_free(&ci);
 	imap_seqset_free(&all);

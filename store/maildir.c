@@ -418,33 +418,59 @@ struct search_file {
 	bool have_head, have_text;
 };
 
+/* Where the header block ends (after its blank line) in d[0..n), or 0
+ * when it has not ended yet.  Scanning starts at from (minus the two
+ * bytes a line end can straddle), so reading in chunks stays linear. */
+static size_t header_end(const char *d, size_t n, size_t from)
+{
+	size_t i = from > 2 ? from - 2 : 0;
+
+	if (n >= 1 && d[0] == '\n')
+		return 1;	/* no header at all */
+	if (n >= 2 && d[0] == '\r' && d[1] == '\n')
+		return 2;
+	for (; i + 1 < n; i++) {
+		if (d[i] != '\n')
+			continue;
+		if (d[i + 1] == '\n')
+			return i + 2;
+		if (d[i + 1] == '\r' && i + 2 < n && d[i + 2] == '\n')
+			return i + 3;
+	}
+	return 0;
+}
+
 static int read_file(struct search_file *sf, bool header_only,
 		     struct pn_buf *out, struct pn_error *err)
 {
 	char buf[READ_CHUNK];
 	ssize_t r;
-	int fd;
-	const char *end;
+	size_t end;
+	int fd, e;
 
 	if (md_message_open(mf_of(sf->f), sf->uid, &fd, err) < 0)
 		return -1;
 	while ((r = read(fd, buf, sizeof(buf))) > 0) {
+		size_t before = out->len;
+
 		if (pn_buf_add(out, buf, (size_t)r) < 0) {
 			close(fd);
 			return pn_error_set(err, PN_ELIMIT,
-					    "UID %u: message larger than a search reads",
-					    sf->uid);
+					    "UID %u: %s larger than %zu bytes",
+					    sf->uid, header_only ? "header" :
+					    "message", out->max);
 		}
-		if (header_only && ((end = memmem(out->data, out->len, "\n\n", 2)) ||
-				    (end = memmem(out->data, out->len, "\n\r\n", 3)))) {
-			out->len = (size_t)(end - out->data) +
-				   (end[1] == '\n' ? 2 : 3);
+		if (header_only &&
+		    (end = header_end(out->data, out->len, before)) > 0) {
+			out->len = end;
+			out->data[end] = 0;
 			break;
 		}
 	}
+	e = errno;
 	close(fd);
 	if (r < 0)
-		return pn_error_errno(err, errno, "UID %u", sf->uid);
+		return pn_error_errno(err, e, "UID %u", sf->uid);
 	return 0;
 }
 
@@ -559,46 +585,53 @@ static int deliver_data(void *ctx, const char *data, size_t len)
 	return 0;
 }
 
-/* RAW and HEADER straight from the file: no parse. */
-static int stream_file(struct store_folder *f, const struct md_message *m,
-		       bool header_only, const struct store_sink *sink,
-		       struct pn_error *err)
+/* RAW straight from the file: no parse. */
+static int stream_raw(struct store_folder *f, const struct md_message *m,
+		      const struct store_sink *sink, struct pn_error *err)
 {
 	char buf[READ_CHUNK];
 	struct deliver d = { sink, false };
 	struct stat st;
-	uint64_t size;
-	ssize_t r, i, upto;
-	int fd, state = 1;	/* 1: at a line start, 2: after CR there */
-	bool done = false;
+	ssize_t r;
+	int fd, e;
 
 	if (md_message_open(mf_of(f), m->uid, &fd, err) < 0)
 		return -1;
-	size = fstat(fd, &st) == 0 ? (uint64_t)st.st_size : m->size;
-	d.skip = sink->begin(sink->ctx, m->uid, header_only ? 0 : size) != 0;
-	while (!done && (r = read(fd, buf, sizeof(buf))) > 0) {
-		upto = r;
-		for (i = 0; header_only && i < r; i++) {
-			if (buf[i] == '\n' && state) {
-				upto = i + 1;
-				done = true;
-				break;
-			}
-			state = buf[i] == '\n' ? 1 :
-				(buf[i] == '\r' && state == 1) ? 2 : 0;
-		}
-		deliver_data(&d, buf, (size_t)upto);
-	}
-	if (!done && r < 0) {
-		int e = errno;
-
-		close(fd);
-		(void)sink->end(sink->ctx, m->uid);
-		return pn_error_errno(err, e, "UID %u", m->uid);
-	}
+	d.skip = sink->begin(sink->ctx, m->uid, fstat(fd, &st) == 0 ?
+			     (uint64_t)st.st_size : m->size) != 0;
+	while ((r = read(fd, buf, sizeof(buf))) > 0)
+		deliver_data(&d, buf, (size_t)r);
+	e = errno;
 	close(fd);
 	(void)sink->end(sink->ctx, m->uid);
+	if (r < 0)
+		return pn_error_errno(err, e, "UID %u", m->uid);
 	return 0;
+}
+
+/* The header block, blank line included: read first (it is small, and
+ * begin() is owed its exact size), then handed over. */
+#define HEADER_MAX ((size_t)16 << 20)
+
+static int stream_header(struct store_folder *f, const struct md_message *m,
+			 const struct store_sink *sink, struct pn_error *err)
+{
+	struct search_file sf;
+	struct deliver d = { sink, false };
+	int rc;
+
+	memset(&sf, 0, sizeof(sf));
+	sf.f = f;
+	sf.uid = m->uid;
+	pn_buf_init(&sf.head, HEADER_MAX);
+	rc = read_file(&sf, true, &sf.head, err);
+	if (rc == 0) {
+		d.skip = sink->begin(sink->ctx, m->uid, sf.head.len) != 0;
+		deliver_data(&d, sf.head.data, sf.head.len);
+		(void)sink->end(sink->ctx, m->uid);
+	}
+	pn_buf_free(&sf.head);
+	return rc;
 }
 
 /* "2", "1.2" name parts; "HEADER", "TEXT" and "N.MIME", "N.HEADER",
@@ -689,9 +722,10 @@ static int drv_fetch(struct store_folder *f, const struct imap_seqset *uids,
 		if (uids && !imap_seqset_contains(uids, m->uid))
 			continue;
 		found = true;
-		if (kind == STORE_BODY_RAW || kind == STORE_BODY_HEADER)
-			rc = stream_file(f, m, kind == STORE_BODY_HEADER, sink,
-					 err);
+		if (kind == STORE_BODY_RAW)
+			rc = stream_raw(f, m, sink, err);
+		else if (kind == STORE_BODY_HEADER)
+			rc = stream_header(f, m, sink, err);
 		else
 			rc = stream_part(f, m, kind, section, sink, &found, err);
 		if (rc == 0 && found)
