@@ -54,8 +54,8 @@ bool cli_target_maildir(const char *target, char **path_out)
 		/* maildir:///abs/path, as a URL would be written */
 		if (strncmp(p, "//", 2) == 0)
 			p += 2;
-	} else if (strncmp(target, "imap://", 7) == 0 ||
-		   strncmp(target, "imaps://", 8) == 0) {
+	} else if (strstr(target, "://")) {
+		/* a URL, ours or not: target.c says which are targets */
 		return false;
 	} else if (!strchr(target, '/') && target[0] != '.' &&
 		   target[0] != '~' && !is_dir(target, "cur")) {

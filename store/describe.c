@@ -226,7 +226,7 @@ static int params(struct pn_arena *a, struct mime_part *p,
 	size_t i, n = 0;
 	const char *val;
 
-	v = pn_arena_alloc(a, sizeof(type_params) / sizeof(*type_params) *
+	v = pn_arena_alloc(a, (sizeof(type_params) / sizeof(*type_params) + 1) *
 				      sizeof(*v));
 	if (!v)
 		return -1;
@@ -235,6 +235,13 @@ static int params(struct pn_arena *a, struct mime_part *p,
 			continue;
 		v[n].name = type_params[i];
 		v[n++].value = pn_arena_strdup(a, val);
+	}
+	/* RFC 2045 5.2: text without a charset is us-ascii, and servers
+	 * say so in BODYSTRUCTURE. */
+	if (!mime_part_param(p, "charset") &&
+	    strcmp(mime_part_maintype(p), "text") == 0) {
+		v[n].name = "charset";
+		v[n++].value = "us-ascii";
 	}
 	b->params = v;
 	b->nparams = n;
@@ -295,6 +302,23 @@ static int disposition(struct pn_arena *a, struct mime_part *p,
 	return 0;
 }
 
+/* Content-Transfer-Encoding as written (Dovecot passes it through),
+ * "7bit" when absent. */
+static const char *encoding(struct pn_arena *a, struct mime_part *p)
+{
+	const char *v = mime_part_header_get(p, "Content-Transfer-Encoding");
+	size_t n;
+
+	if (!v)
+		return "7bit";
+	while (*v == ' ' || *v == '\t')
+		v++;
+	for (n = strlen(v); n > 0 && (v[n - 1] == ' ' || v[n - 1] == '\t' ||
+				      v[n - 1] == '\r'); n--)
+		;
+	return n ? pn_arena_strndup(a, v, n) : "7bit";
+}
+
 #define DEPTH_MAX 64
 
 static int body_of(struct pn_arena *a, struct mime_part *p, unsigned depth,
@@ -338,7 +362,7 @@ static int body_of(struct pn_arena *a, struct mime_part *p, unsigned depth,
 		b->id = w;
 	}
 	b->description = mime_part_header_get(p, "Content-Description");
-	b->encoding = upper(a, mime_cte_name(mime_part_cte(p)));
+	b->encoding = encoding(a, p);
 	if (store_part_raw(p, false, count_data, &cnt, err) < 0)
 		return -1;
 	b->size = cnt.bytes;

@@ -368,8 +368,8 @@ def target_bad_url():
 
 @test
 def target_missing():
-    for cmd, want in (("ls", "missing TARGET (an account, an imap:// or imaps:// URL, or --tunnel CMD)"),
-                      ("fetch", "missing TARGET (an account, an imap:// or imaps:// URL, or --tunnel CMD)"),
+    for cmd, want in (("ls", "missing TARGET (an account, an imap:// or imaps:// URL, a Maildir, or --tunnel CMD)"),
+                      ("fetch", "missing TARGET (an account, an imap:// or imaps:// URL, a Maildir, or --tunnel CMD)"),
                       ("append", "missing TARGET and MAILBOX")):
         rc, out, err = Env().run([cmd])
         eq(rc, 2, cmd + " status")
