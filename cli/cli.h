@@ -294,6 +294,7 @@ struct cli_conn_opts {
 	const char *tunnel, *tls, *cafile, *capath, *user, *auth, *trace;
 	bool insecure, allow_plaintext, netrc;
 	unsigned timeout_s;	/* 0: the library's defaults */
+	bool no_login;		/* connect only (the REPL's --no-login) */
 };
 
 /* Handle one getopt result c if it is a connection option: returns 1

@@ -40,6 +40,7 @@ struct plan {
 	struct cli_config cfg;
 	struct imap_url url;
 	bool have_url;
+	bool no_login;		/* the REPL's --no-login */
 };
 
 int cli_conn_opt(const char *cmd, struct cli_conn_opts *o, int c,
@@ -591,6 +592,8 @@ static int connect_plan(const char *cmd, struct plan *pl,
 		cli_error(cmd, "%s", err.msg);
 		return CLI_FAIL;
 	}
+	if (pl->no_login)
+		return CLI_OK;
 	if (imap_conn_state(s->conn) == IMAP_STATE_NOT_AUTHENTICATED &&
 	    authenticate(cmd, s->conn, pl) != CLI_OK)
 		return CLI_FAIL;
@@ -625,6 +628,7 @@ int cli_session_open(const char *cmd, const struct cli_conn_opts *o,
 			rc = CLI_FAIL;
 		}
 	}
+	pl.no_login = o->no_login;
 	if (rc == CLI_OK)
 		rc = connect_plan(cmd, &pl, s);
 	plan_free(&pl);

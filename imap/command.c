@@ -116,8 +116,8 @@ static void add_lit(struct imap_cmd *cmd, const void *data, int fd,
 {
 	const struct imap_caps *caps = cmd->c->caps;
 	struct imap_cmd_lit *l;
-	bool sync = !imap_caps_has(caps, "LITERAL+") &&
-		!(imap_caps_has(caps, "LITERAL-") && len <= LITERAL_MINUS_MAX);
+	bool sync = cmd->force_sync || (!imap_caps_has(caps, "LITERAL+") &&
+		!(imap_caps_has(caps, "LITERAL-") && len <= LITERAL_MINUS_MAX));
 
 	if (cmd->nlits == cmd->caplits) {
 		size_t ncap = cmd->caplits ? cmd->caplits * 2 : 4;
@@ -284,6 +284,12 @@ void imap_cmd_on_untagged(struct imap_cmd *cmd,
 		return;
 	cmd->untagged = fn;
 	cmd->untagged_ctx = ctx;
+}
+
+void imap_cmd_force_sync(struct imap_cmd *cmd)
+{
+	if (cmd)
+		cmd->force_sync = true;
 }
 
 void imap_cmd_on_tagged(struct imap_cmd *cmd,

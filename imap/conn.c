@@ -733,6 +733,16 @@ int imap_conn_fd(const struct imap_conn *c)
 	return imap_transport_fd(c->t);
 }
 
+bool imap_conn_buffered(const struct imap_conn *c)
+{
+	return c->rpos < c->rlen || imap_transport_pending(c->t);
+}
+
+void imap_conn_set_trace(struct imap_conn *c, int fd)
+{
+	c->set.trace_fd = fd;
+}
+
 /* Between commands (and during IDLE) the server may push; wait for it
  * without a command, re-IDLEing when the timer says so. */
 static int poll_once(struct imap_conn *c, unsigned wait_ms,

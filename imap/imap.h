@@ -643,6 +643,15 @@ void imap_cmd_progress(struct imap_cmd *cmd,
 void imap_cmd_on_untagged(struct imap_cmd *cmd,
 			  void (*fn)(void *ctx, const struct imap_response *r),
 			  void *ctx);
+/* For the REPL, which passes what a human typed: text exactly as given
+ * (no separator before it), the tagged completion as a response (raw
+ * wire text included), and every literal of the command synchronising
+ * even where LITERAL+ is offered (call before adding literals). */
+void imap_cmd_raw(struct imap_cmd *cmd, const char *text);
+void imap_cmd_on_tagged(struct imap_cmd *cmd,
+			void (*fn)(void *ctx, const struct imap_response *r),
+			void *ctx);
+void imap_cmd_force_sync(struct imap_cmd *cmd);
 /* Any piece failing (allocation) is reported here; on -1 the command
  * is gone (do not wait for it). */
 int imap_cmd_send(struct imap_cmd *cmd, struct pn_error *err) PN_WUR;
@@ -663,6 +672,12 @@ int imap_poll(struct imap_conn *c, unsigned timeout_ms,
 	      struct pn_error *err) PN_WUR;
 /* The fd to wait on for readability (REPL and TUI event loops). */
 int imap_conn_fd(const struct imap_conn *c);
+/* Bytes already read and not yet dispatched: poll the fd only when this
+ * is false, or call imap_poll(c, 0) first. */
+bool imap_conn_buffered(const struct imap_conn *c);
+/* Start (fd >= 0) or stop (-1) the redacted wire trace; the fd stays the
+ * caller's. */
+void imap_conn_set_trace(struct imap_conn *c, int fd);
 
 /* ---- every command (imaplib's surface and the extensions) ----
  * Each returns 0 when the command completed with OK, and -1 otherwise

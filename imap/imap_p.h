@@ -153,6 +153,7 @@ struct imap_cmd {
 	bool failed;		/* a piece could not be added */
 	struct pn_error build_err;
 	bool sensitive;
+	bool force_sync;	/* every literal synchronising (REPL) */
 	bool sent, done;
 	struct imap_result res;
 	void (*progress)(void *ctx, uint64_t done, uint64_t total);
@@ -217,16 +218,12 @@ int imap_conn_authenticated(struct imap_conn *c, struct pn_error *err) PN_WUR;
 bool imap_conn_loopback(const struct imap_conn *c);
 
 /* command.c */
-void imap_cmd_raw(struct imap_cmd *cmd, const char *text);
 void imap_cmd_literal_copy(struct imap_cmd *cmd, const void *data,
 			   size_t len);
 /* A string, quoted or literal but never an atom (ID, METADATA values). */
 void imap_cmd_string(struct imap_cmd *cmd, const char *s);
 void imap_cmd_label(struct imap_cmd *cmd, const char *fmt, ...)
 	PN_PRINTF(2, 3);
-void imap_cmd_on_tagged(struct imap_cmd *cmd,
-			void (*fn)(void *ctx, const struct imap_response *r),
-			void *ctx);
 /* Wait until a "+" arrives (1) or cmd completes (0). */
 int imap_cmd_wait_continue(struct imap_cmd *cmd, struct pn_error *err) PN_WUR;
 /* A continuation line (SASL response, DONE) with CRLF, traced. */
