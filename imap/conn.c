@@ -573,7 +573,9 @@ static int starttls_switch(struct imap_conn *c, struct pn_error *err)
 	imap_parser_reset(c->parser);
 	if (imap_transport_start_tls(c->t, c->host, &c->set, err) < 0)
 		return imap_conn_fail(c, err);
-	imap_caps_free(&c->caps);
+	/* Kept only to be shown (postern probe compares the two sets). */
+	imap_caps_free(&c->caps_before_tls);
+	c->caps_before_tls = c->caps;
 	c->caps = imap_caps_new();
 	if (!c->caps)
 		return pn_error_set(err, PN_ENOMEM, "out of memory");
@@ -674,6 +676,7 @@ void imap_conn_free(struct imap_conn **conn)
 	imap_transport_close(&c->t);
 	imap_parser_free(&c->parser);
 	imap_caps_free(&c->caps);
+	imap_caps_free(&c->caps_before_tls);
 	pn_arena_free(&c->ns_arena);
 	pn_buf_free(&c->cont_text);
 	free(c->greeting);
@@ -698,6 +701,11 @@ enum imap_conn_state imap_conn_state(const struct imap_conn *c)
 const struct imap_caps *imap_conn_caps(const struct imap_conn *c)
 {
 	return c->caps;
+}
+
+const struct imap_caps *imap_conn_caps_before_starttls(const struct imap_conn *c)
+{
+	return c->caps_before_tls;
 }
 
 const char *imap_conn_greeting(const struct imap_conn *c)

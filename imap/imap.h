@@ -533,6 +533,8 @@ struct imap_tls_info {
 	char subject[256], issuer[256];
 	char not_after[32];	/* "2027-01-01 00:00:00 UTC" */
 	bool verified;		/* chain and host name verified */
+	bool host_match;	/* the leaf names the host we dialled (checked
+				   even when verification is off) */
 	char chain[2048];	/* one line per certificate, leaf first */
 };
 
@@ -590,6 +592,10 @@ enum imap_conn_state {
 
 enum imap_conn_state imap_conn_state(const struct imap_conn *c);
 const struct imap_caps *imap_conn_caps(const struct imap_conn *c);
+/* The capabilities offered in plaintext before STARTTLS, NULL when there
+ * was no STARTTLS.  For display only (postern probe): nothing from
+ * before the handshake is believed. */
+const struct imap_caps *imap_conn_caps_before_starttls(const struct imap_conn *c);
 /* The greeting's text, and whether it was PREAUTH. */
 const char *imap_conn_greeting(const struct imap_conn *c);
 bool imap_conn_encrypted(const struct imap_conn *c);	/* TLS or tunnel */

@@ -172,6 +172,8 @@ struct imap_conn {
 	struct imap_transport *t;
 	struct imap_parser *parser;
 	struct imap_caps *caps;
+	struct imap_caps *caps_before_tls;	/* as offered in plaintext, for
+						   probes; never trusted */
 	enum imap_conn_state state;
 	char *greeting;
 	bool preauth;

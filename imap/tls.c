@@ -411,6 +411,13 @@ static void fill_info(struct imap_tls *tls, struct imap_tls_info *info)
 		  sizeof(info->issuer));
 	time_str(X509_get0_notAfter(leaf), info->not_after,
 		 sizeof(info->not_after));
+	/* Apart from the chain, so that --insecure can still tell a wrong
+	 * name from an unknown CA. */
+	if (is_ip_literal(tls->host))
+		info->host_match = X509_check_ip_asc(leaf, tls->host, 0) == 1;
+	else if (tls->host[0])
+		info->host_match = X509_check_host(leaf, tls->host, 0,
+				X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS, NULL) == 1;
 	/* Unverified (insecure): what the server sent, leaf first. */
 	if (!chain || !info->verified)
 		chain = SSL_get_peer_cert_chain(tls->ssl);
