@@ -41,6 +41,7 @@ int cli_ls(int argc, char **argv);
 int cli_fetch(int argc, char **argv);
 int cli_append(int argc, char **argv);
 int cli_copy(int argc, char **argv);
+int cli_probe(int argc, char **argv);
 int cli_accounts(int argc, char **argv);
 
 /* ---- help and errors (help.c) ------------------------------------------ */
@@ -50,6 +51,10 @@ int cli_accounts(int argc, char **argv);
 int cli_help(const char *cmd, FILE *f);
 /* "CMD: message" on stderr, terminal-sanitised when stderr is a tty. */
 void cli_error(const char *cmd, const char *fmt, ...) PN_PRINTF(2, 3);
+/* From now on also copy each cli_error/cli_usage message (without "CMD: ")
+ * into err, NULL to stop: postern probe --json names the failure in its
+ * output. */
+void cli_error_tap(struct pn_error *err);
 /* "CMD: message (try 'CMD --help')" on stderr; returns CLI_USAGE. */
 int cli_usage(const char *cmd, const char *fmt, ...) PN_PRINTF(2, 3);
 /* Report what getopt_long returned as '?' or ':' (opterr must be 0 and
@@ -295,6 +300,10 @@ struct cli_conn_opts {
 	bool insecure, allow_plaintext, netrc;
 	unsigned timeout_s;	/* 0: the library's defaults */
 	bool no_login;		/* connect only (the REPL's --no-login) */
+	/* Called once connected, before logging in (postern probe notes
+	 * what was offered to an anonymous client); may be NULL. */
+	void (*before_login)(void *ctx, struct imap_conn *conn);
+	void *before_login_ctx;
 };
 
 /* Handle one getopt result c if it is a connection option: returns 1

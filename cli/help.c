@@ -50,6 +50,7 @@ static const struct help_entry help_texts[] = {
 	  "           or parts (read-only)\n"
 	  "  append   upload messages to a mailbox (IMAP or Maildir)\n"
 	  "  copy     copy or move messages between any two mailboxes\n"
+	  "  probe    a read-only health report of an IMAP server\n"
 	  "  accounts check the config file and show its accounts\n"
 	  "  help     show the help of a command: postern help mime tree\n"
 	  "\n"
@@ -138,6 +139,25 @@ static const struct help_entry help_texts[] = {
 	  "The source is opened read-only unless --move.  Progress goes to\n"
 	  "stderr on a terminal.  Connection options apply to every IMAP side;\n"
 	  "--tunnel is refused (name an account with tunnel = CMD instead).\n"
+	  "\n" TARGET_HELP },
+	{ "postern probe",
+	  "usage: postern probe TARGET [--json] [--no-login] [CONNECTION OPTIONS]\n"
+	  "\n"
+	  "A one-shot, read-only health report of an IMAP server: TCP and TLS\n"
+	  "times, the TLS version, cipher and certificate (issuer, expiry,\n"
+	  "host match), the greeting, the capabilities before STARTTLS, before\n"
+	  "and after login, the AUTH= mechanisms, NAMESPACE, special-use\n"
+	  "mailboxes, the time of LIST \"\" \"*\", EXAMINE INBOX and a FETCH of\n"
+	  "the last 100 ENVELOPEs, the extensions postern uses, and warnings.\n"
+	  "Nothing is changed: EXAMINE, never SELECT; ENVELOPE, never a body.\n"
+	  "\n"
+	  "  -j, --json      one JSON object (for monitoring; on failure it has\n"
+	  "                  an \"error\" key and the exit status is 1)\n"
+	  "  -n, --no-login  stop after the greeting, TLS and capabilities\n"
+	  "  -h, --help      show this help\n"
+	  "\n"
+	  "Exit status 1 when connecting or logging in failed.  A Maildir\n"
+	  "TARGET is refused (exit 2): there is no server to probe.\n"
 	  "\n" TARGET_HELP },
 	{ "postern accounts",
 	  "usage: postern accounts [--json]\n"
@@ -279,6 +299,13 @@ void cli_puts(FILE *f, bool tty, const char *s)
 	cli_put(f, tty, s, strlen(s), 0);
 }
 
+static struct pn_error *error_tap;
+
+void cli_error_tap(struct pn_error *err)
+{
+	error_tap = err;
+}
+
 static void verror(const char *cmd, const char *fmt, va_list ap,
 		   const char *suffix)
 {
@@ -290,6 +317,8 @@ static void verror(const char *cmd, const char *fmt, va_list ap,
 		n = 0;
 	if ((size_t)n >= sizeof(msg))
 		n = sizeof(msg) - 1;
+	if (error_tap)
+		pn_error_set(error_tap, PN_EIO, "%.*s", n, msg);
 	/* The message may quote a file name or a header from mail. */
 	fflush(stdout);
 	fprintf(stderr, "%s: ", cmd);

@@ -41,6 +41,8 @@ struct plan {
 	struct imap_url url;
 	bool have_url;
 	bool no_login;		/* the REPL's --no-login */
+	void (*before_login)(void *ctx, struct imap_conn *conn);
+	void *before_login_ctx;
 };
 
 int cli_conn_opt(const char *cmd, struct cli_conn_opts *o, int c,
@@ -592,6 +594,8 @@ static int connect_plan(const char *cmd, struct plan *pl,
 		cli_error(cmd, "%s", err.msg);
 		return CLI_FAIL;
 	}
+	if (pl->before_login)
+		pl->before_login(pl->before_login_ctx, s->conn);
 	if (pl->no_login)
 		return CLI_OK;
 	if (imap_conn_state(s->conn) == IMAP_STATE_NOT_AUTHENTICATED &&
@@ -629,6 +633,8 @@ int cli_session_open(const char *cmd, const struct cli_conn_opts *o,
 		}
 	}
 	pl.no_login = o->no_login;
+	pl.before_login = o->before_login;
+	pl.before_login_ctx = o->before_login_ctx;
 	if (rc == CLI_OK)
 		rc = connect_plan(cmd, &pl, s);
 	plan_free(&pl);
