@@ -96,6 +96,9 @@ void cli_json_key(struct cli_json *j, const char *key);
 void cli_json_str(struct cli_json *j, const char *s);
 void cli_json_strn(struct cli_json *j, const char *s, size_t len);
 void cli_json_u64(struct cli_json *j, uint64_t v);
+void cli_json_bool(struct cli_json *j, bool v);
+/* With decimals digits after the point; NaN and infinities write null. */
+void cli_json_double(struct cli_json *j, double v, int decimals);
 void cli_json_null(struct cli_json *j);
 /* End of one JSON Lines record. */
 void cli_json_newline(struct cli_json *j);

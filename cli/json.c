@@ -3,6 +3,7 @@
 #include "cli.h"
 
 #include <inttypes.h>
+#include <math.h>
 #include <string.h>
 
 #include "../lib/utf8.h"
@@ -162,6 +163,22 @@ void cli_json_u64(struct cli_json *j, uint64_t v)
 		v /= 10;
 	} while (v);
 	fwrite_unlocked(d, 1, (size_t)(digits + sizeof(digits) - d), j->out);
+}
+
+void cli_json_bool(struct cli_json *j, bool v)
+{
+	before_value(j);
+	fputs_unlocked(v ? "true" : "false", j->out);
+}
+
+void cli_json_double(struct cli_json *j, double v, int decimals)
+{
+	if (!isfinite(v)) {
+		cli_json_null(j);
+		return;
+	}
+	before_value(j);
+	fprintf(j->out, "%.*f", decimals, v);
 }
 
 void cli_json_null(struct cli_json *j)
