@@ -21,6 +21,7 @@ ALL_LDFLAGS = $(SANFLAGS) $(LDFLAGS)
 LIBS_MIME = -lmagic
 LIBS_IMAP = -lssl -lcrypto -lz
 LIBS_CLI = -lcrypto
+LIBS_REPL = -lreadline -lmagic
 
 # ---- modules ---------------------------------------------------------------
 LIB_SRC  = $(wildcard lib/*.c)
@@ -28,6 +29,7 @@ MIME_SRC = $(wildcard mime/*.c)
 IMAP_SRC = $(wildcard imap/*.c)
 MAILDIR_SRC = $(wildcard maildir/*.c)
 STORE_SRC = $(wildcard store/*.c)
+REPL_SRC = $(wildcard repl/*.c)
 CLI_SRC  = $(wildcard cli/*.c)
 
 obj = $(patsubst %.c,$(BUILD)/%.o,$(1))
@@ -36,6 +38,7 @@ MIME_OBJ = $(call obj,$(MIME_SRC))
 IMAP_OBJ = $(call obj,$(IMAP_SRC))
 MAILDIR_OBJ = $(call obj,$(MAILDIR_SRC))
 STORE_OBJ = $(call obj,$(STORE_SRC))
+REPL_OBJ = $(call obj,$(REPL_SRC))
 CLI_OBJ  = $(call obj,$(CLI_SRC))
 
 # One test binary per source file, linking only its module and lib/.
@@ -72,9 +75,10 @@ all: postern
 postern: $(BUILD)/postern
 	@if [ "$(BUILD)" = build ]; then cp $< $@; fi
 
-$(BUILD)/postern: $(CLI_OBJ) $(BUILD)/libstore.a $(BUILD)/libimap.a \
-		$(BUILD)/libmaildir.a $(BUILD)/libmime.a $(BUILD)/libpn.a
-	$(CC) $(ALL_LDFLAGS) -o $@ $(filter %.o %.a,$^) $(LIBS_MIME) $(LIBS_IMAP) $(LIBS_CLI)
+$(BUILD)/postern: $(CLI_OBJ) $(BUILD)/librepl.a $(BUILD)/libstore.a \
+		$(BUILD)/libimap.a $(BUILD)/libmaildir.a $(BUILD)/libmime.a \
+		$(BUILD)/libpn.a
+	$(CC) $(ALL_LDFLAGS) -o $@ $(filter %.o %.a,$^) $(LIBS_REPL) $(LIBS_MIME) $(LIBS_IMAP) $(LIBS_CLI)
 
 # Archives, so a test links only the objects it really uses.
 $(BUILD)/libpn.a: $(LIB_OBJ)
@@ -90,6 +94,9 @@ $(BUILD)/libmaildir.a: $(MAILDIR_OBJ)
 	@rm -f $@
 	ar rcs $@ $^
 $(BUILD)/libstore.a: $(STORE_OBJ)
+	@rm -f $@
+	ar rcs $@ $^
+$(BUILD)/librepl.a: $(REPL_OBJ)
 	@rm -f $@
 	ar rcs $@ $^
 

@@ -41,6 +41,7 @@ int cli_ls(int argc, char **argv);
 int cli_fetch(int argc, char **argv);
 int cli_append(int argc, char **argv);
 int cli_copy(int argc, char **argv);
+int cli_repl(int argc, char **argv);
 int cli_probe(int argc, char **argv);
 int cli_accounts(int argc, char **argv);
 
@@ -331,6 +332,12 @@ int cli_session_open(const char *cmd, const struct cli_conn_opts *o,
 		     const char *target, struct cli_session *s);
 /* LOGOUT (errors ignored: the work is done), close, free. */
 void cli_session_close(struct cli_session *s);
+
+struct pn_buf;
+/* Ask on /dev/tty with echo off (the terminal restored on a signal);
+ * out should be a secret buffer (pn_buf_init_secret). */
+int cli_prompt_secret(const char *prompt, struct pn_buf *out,
+		      struct pn_error *err) PN_WUR;
 
 /* ---- targets as stores (store_target.c) -------------------------------- */
 

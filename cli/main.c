@@ -42,6 +42,8 @@ static int dispatch(int argc, char **argv)
 		return cli_append(argc, argv);
 	if (strcmp(argv[0], "copy") == 0)
 		return cli_copy(argc, argv);
+	if (strcmp(argv[0], "repl") == 0)
+		return cli_repl(argc, argv);
 	if (strcmp(argv[0], "probe") == 0)
 		return cli_probe(argc, argv);
 	if (strcmp(argv[0], "accounts") == 0)

@@ -387,8 +387,8 @@ static int read_tty_line(int fd, struct pn_buf *out)
 	}
 }
 
-static int prompt_password(const char *prompt, struct pn_buf *out,
-			   struct pn_error *err)
+int cli_prompt_secret(const char *prompt, struct pn_buf *out,
+		      struct pn_error *err)
 {
 	struct termios t;
 	int fd = open("/dev/tty", O_RDWR | O_NOCTTY | O_CLOEXEC), rc;
@@ -461,7 +461,7 @@ static int get_password(struct plan *pl, const char *peer, struct pn_buf *out,
 			pn_error_set(err, PN_ENOMEM, "out of memory") : 0;
 	snprintf(prompt, sizeof(prompt), "Password for %s at %s: ", pl->user,
 		 peer);
-	if (prompt_password(prompt, out, err) < 0) {
+	if (cli_prompt_secret(prompt, out, err) < 0) {
 		snprintf(prompt, sizeof(prompt), "%s", err->msg);
 		return pn_error_set(err, err->code,
 				    "no password for %s at %s: %s (set password_command or netrc = yes in an account; see postern-config(5))",
