@@ -507,6 +507,9 @@ static bool has_section(const struct imap_body *b, const char *sec)
 		      b->nparts == 1;
 		if (!strcasecmp(sec, "MIME"))
 			return true;
+		/* a multipart's parts are numbered on from its own number */
+		if (b->type && strcasecmp(b->type, "multipart") == 0)
+			continue;
 		if (!msg)
 			return false;
 		/* inside a message/rfc822: HEADER, TEXT, or its body's parts */

@@ -282,9 +282,10 @@ if "$postern" repl --help >/dev/null 2>&1 && [ -t 0 ] && [ -t 1 ]; then
 fi
 
 echo
-echo "postern repl and the browser are coming; until then, paste this and" \
-	"run the commands above by hand:"
+echo "Not a terminal, so no console now.  To type IMAP at this copy" \
+	"yourself (the browser is coming), paste:"
 echo "  TUNNEL='$tunnel'"
+echo "  postern repl --tunnel \"\$TUNNEL\""
 if [ -n "$keep" ]; then
 	echo "(the copy stays in $tmp: rm -rf it when done)"
 else

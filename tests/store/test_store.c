@@ -1041,6 +1041,81 @@ static void t_fetch_parts(struct fx *fx)
 	assert_body(&fx->got.b[0], uids[0], M1_BODY, strlen(M1_BODY));
 }
 
+/* Sections inside a nested multipart and inside an attached message:
+ * IMAP numbering (RFC 3501 6.4.5), the same answer from both drivers. */
+static const char NESTED[] =
+    "From: Dan <dan@example.org>\r\n"
+    "Subject: nested\r\n"
+    "MIME-Version: 1.0\r\n"
+    "Content-Type: multipart/mixed; boundary=\"outer\"\r\n"
+    "\r\n"
+    "--outer\r\n"
+    "Content-Type: multipart/alternative; boundary=\"alt\"\r\n"
+    "\r\n"
+    "--alt\r\n"
+    "Content-Type: text/plain\r\n"
+    "\r\n"
+    "plain one\r\n"
+    "--alt\r\n"
+    "Content-Type: text/html\r\n"
+    "\r\n"
+    "<p>html one</p>\r\n"
+    "--alt--\r\n"
+    "--outer\r\n"
+    "Content-Type: message/rfc822\r\n"
+    "\r\n"
+    "Subject: inner\r\n"
+    "Content-Type: multipart/mixed; boundary=\"in\"\r\n"
+    "\r\n"
+    "--in\r\n"
+    "Content-Type: text/plain\r\n"
+    "\r\n"
+    "inner text\r\n"
+    "--in--\r\n"
+    "--outer--\r\n";
+
+static void t_fetch_nested(struct fx *fx)
+{
+	struct store_new_msg m;
+	struct pn_error err = {.msg = "(no message set)"};
+	uint32_t uid = 0;
+
+	memset(&m, 0, sizeof(m));
+	m.data = NESTED;
+	m.fd = -1;
+	m.size = sizeof(NESTED) - 1;
+	if (store_append(fx->s, fx->box[0], &m, 1, NULL, &uid, &err) < 0)
+		fail_msg("store_append: %s", err.msg);
+	fx->f = open_folder(fx->s, fx->box[0], false);
+	assert_int_equal(
+	    fetch_into(fx, fx->f, uid1(fx, uid), STORE_BODY_PART, "1.1"), 1);
+	assert_body(&fx->got.b[0], uid, "plain one", strlen("plain one"));
+	assert_int_equal(
+	    fetch_into(fx, fx->f, uid1(fx, uid), STORE_BODY_PART, "1.2"), 1);
+	assert_body(&fx->got.b[0], uid, "<p>html one</p>",
+		    strlen("<p>html one</p>"));
+	/* 2.1: the first part of the attached message's multipart */
+	assert_int_equal(
+	    fetch_into(fx, fx->f, uid1(fx, uid), STORE_BODY_PART, "2.1"), 1);
+	assert_body(&fx->got.b[0], uid, "inner text", strlen("inner text"));
+	assert_int_equal(fetch_into(fx, fx->f, uid1(fx, uid),
+				    STORE_BODY_PART_ENCODED, "2.HEADER"),
+			 1);
+	assert_body(&fx->got.b[0], uid,
+		    "Subject: inner\r\n"
+		    "Content-Type: multipart/mixed; boundary=\"in\"\r\n\r\n",
+		    strlen("Subject: inner\r\n"
+			   "Content-Type: multipart/mixed; "
+			   "boundary=\"in\"\r\n\r\n"));
+	/* none of these exist */
+	assert_int_equal(
+	    fetch_into(fx, fx->f, uid1(fx, uid), STORE_BODY_PART, "1.3"), 0);
+	assert_int_equal(
+	    fetch_into(fx, fx->f, uid1(fx, uid), STORE_BODY_PART, "3"), 0);
+	assert_int_equal(
+	    fetch_into(fx, fx->f, uid1(fx, uid), STORE_BODY_PART, "2.2"), 0);
+}
+
 static void t_fetch_skips_missing(struct fx *fx)
 {
 	uint32_t uids[3];
@@ -1778,6 +1853,7 @@ static const struct body BODIES[] = {
     {"index_structure", t_index_structure},
     {"fetch_raw_header", t_fetch_raw_header},
     {"fetch_parts", t_fetch_parts},
+    {"fetch_nested", t_fetch_nested},
     {"fetch_skips_missing", t_fetch_skips_missing},
     {"fetch_keeps_unseen", t_fetch_keeps_unseen},
     {"search", t_search},
