@@ -465,6 +465,18 @@ void repl_show_response(struct repl *r, const struct imap_response *resp,
 			}
 		}
 	}
+	/* A mailbox name in modified UTF-7, as a human reads it. */
+	if (r->pretty && resp->name && (!strcmp(resp->name, "LIST") ||
+					!strcmp(resp->name, "LSUB"))) {
+		struct imap_list_entry e;
+
+		if (imap_list_decode(resp, false, &e, NULL) == 0 && e.name &&
+		    e.raw_name && strcmp(e.name, e.raw_name) != 0) {
+			fprintf(r->out, "  %s= ", repl_c(r, "dim"));
+			put_safe(r, e.name, strlen(e.name));
+			fputs(repl_c(r, "reset"), r->out);
+		}
+	}
 	if (r->pretty && elapsed_ms >= 0 && r->timing)
 		fprintf(r->out, "  %s(%.1f ms)%s", repl_c(r, "dim"), elapsed_ms,
 			repl_c(r, "reset"));
