@@ -129,6 +129,13 @@ static int convert_args(struct repl *r, const struct repl_syntax *syn,
 		return pn_buf_adds(out, args);
 	for (p = args; (e = next_word(p, &s)) && s < e; p = e)
 		nwords++;
+	/* UID takes a mailbox last only as UID COPY and UID MOVE (a UID
+	 * SEARCH's last word is a search string). */
+	if (!strcasecmp(syn->name, "UID")) {
+		e = next_word(args, &s);
+		if (!word_is(s, e, "COPY") && !word_is(s, e, "MOVE"))
+			return pn_buf_adds(out, args);
+	}
 	for (p = args; *p;) {
 		e = next_word(p, &s);
 		if (pn_buf_add(out, p, (size_t)(s - p)) < 0)
