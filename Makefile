@@ -73,7 +73,9 @@ FUZZ_BIN = $(patsubst tests/fuzz/%.c,build-fuzz/%,$(FUZZ_SRC))
 all: postern
 
 postern: $(BUILD)/postern
-	@if [ "$(BUILD)" = build ]; then cp $< $@; fi
+	@# a rename, so a ./postern still running (a test, a console) is no
+	@# obstacle ("Text file busy")
+	@if [ "$(BUILD)" = build ]; then cp $< $@.tmp && mv -f $@.tmp $@; fi
 
 $(BUILD)/postern: $(CLI_OBJ) $(BUILD)/librepl.a $(BUILD)/libstore.a \
 		$(BUILD)/libimap.a $(BUILD)/libmaildir.a $(BUILD)/libmime.a \
