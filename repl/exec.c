@@ -205,8 +205,8 @@ static int open_literal(struct repl *r, const char *path, struct piece *pc)
 	return 0;
 }
 
-/* Lines up to one that is exactly word, joined with CRLF: from the
- * script, or typed at a "> " prompt. */
+/* Lines up to one that is exactly word, joined with CRLF (none after
+ * the last): from the script, or typed at a "> " prompt. */
 static char *read_heredoc(struct repl *r, FILE *in, const char *word,
 			  uint64_t *size)
 {
@@ -232,8 +232,10 @@ static char *read_heredoc(struct repl *r, FILE *in, const char *word,
 			line[--n] = 0;
 		if (strcmp(line, word) == 0)
 			break;
-		if (pn_buf_add(&b, line, (size_t)n) < 0 ||
-		    pn_buf_add(&b, "\r\n", 2) < 0) {
+		/* joined with CRLF, none after the last line: a password
+		 * sent this way must not end in one */
+		if ((b.len && pn_buf_add(&b, "\r\n", 2) < 0) ||
+		    pn_buf_add(&b, line, (size_t)n) < 0) {
 			free(line);
 			pn_buf_free(&b);
 			return NULL;
