@@ -49,6 +49,7 @@ TEST_MAILDIR_SRC = $(wildcard tests/maildir/test_*.c)
 # store/ tests run one suite against both back ends (a temp Maildir and a
 # Dovecot the harness starts), so they link the harness too.
 TEST_STORE_SRC = $(wildcard tests/store/test_*.c)
+TEST_REPL_SRC = $(wildcard tests/repl/test_*.c)
 # Integration tests talk to a real Dovecot the harness starts on 127.0.0.1.
 TEST_INT_SRC  = $(wildcard tests/integration/test_*.c)
 TEST_LIB_BIN  = $(patsubst %.c,$(BUILD)/%,$(TEST_LIB_SRC))
@@ -56,9 +57,11 @@ TEST_MIME_BIN = $(patsubst %.c,$(BUILD)/%,$(TEST_MIME_SRC))
 TEST_IMAP_BIN = $(patsubst %.c,$(BUILD)/%,$(TEST_IMAP_SRC))
 TEST_MAILDIR_BIN = $(patsubst %.c,$(BUILD)/%,$(TEST_MAILDIR_SRC))
 TEST_STORE_BIN = $(patsubst %.c,$(BUILD)/%,$(TEST_STORE_SRC))
+TEST_REPL_BIN = $(patsubst %.c,$(BUILD)/%,$(TEST_REPL_SRC))
 TEST_INT_BIN  = $(patsubst %.c,$(BUILD)/%,$(TEST_INT_SRC))
 TEST_BIN = $(TEST_LIB_BIN) $(TEST_MIME_BIN) $(TEST_IMAP_BIN) \
-           $(TEST_MAILDIR_BIN) $(TEST_STORE_BIN) $(TEST_INT_BIN)
+           $(TEST_MAILDIR_BIN) $(TEST_STORE_BIN) $(TEST_REPL_BIN) \
+           $(TEST_INT_BIN)
 # Script tests (Python, speaking TAP) drive the built binary named by
 # $POSTERN: the CLI, the differential test against Python's email package.
 SCRIPT_TESTS = $(wildcard tests/cli/test_*.py tests/diff/test_*.py \
@@ -127,6 +130,11 @@ $(BUILD)/tests/store/%: tests/store/%.c tests/integration/harness.c \
 		$(BUILD)/libmime.a $(BUILD)/libpn.a
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -o $@ $(filter %.c %.a,$^) $(ALL_LDFLAGS) -lcmocka $(LIBS_MIME) $(LIBS_IMAP)
+
+$(BUILD)/tests/repl/%: tests/repl/%.c $(BUILD)/librepl.a $(BUILD)/libimap.a \
+		$(BUILD)/libpn.a
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -o $@ $(filter %.c %.a,$^) $(ALL_LDFLAGS) -lcmocka $(LIBS_REPL) $(LIBS_IMAP)
 
 # tests/integration/harness.c starts and stops Dovecot for the C tests.
 $(BUILD)/tests/integration/%: tests/integration/%.c tests/integration/harness.c \
