@@ -46,7 +46,8 @@ struct imap_cmd *imap_cmd_new(struct imap_conn *c, const char *name,
 	if (tag)
 		snprintf(cmd->tag, sizeof(cmd->tag), "%s", tag);
 	else
-		snprintf(cmd->tag, sizeof(cmd->tag), "a%u", c->next_tag++);
+		snprintf(cmd->tag, sizeof(cmd->tag), "%c%u",
+			 c->tag_prefix ? c->tag_prefix : 'a', c->next_tag++);
 	snprintf(cmd->name, sizeof(cmd->name), "%s", name);
 	snprintf(cmd->label, sizeof(cmd->label), "%s", name);
 	build_fail(cmd, pn_buf_printf(&cmd->text, "%s %s", cmd->tag, name));

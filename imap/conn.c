@@ -294,6 +294,8 @@ static void dispatch(struct imap_conn *c, const struct imap_response *r)
 			complete_cmd(cmd, r);
 		else
 			imap_trace_note(c, "ignoring unknown tag %s", r->tag);
+		if (cmd && c->ev.tagged)
+			c->ev.tagged(c->ev.ctx, r);
 		return;
 	}
 	update_state(c, r);
@@ -751,6 +753,11 @@ void imap_conn_set_trace(struct imap_conn *c, int fd)
 	c->set.trace_fd = fd;
 }
 
+void imap_conn_set_tag_prefix(struct imap_conn *c, char prefix)
+{
+	c->tag_prefix = prefix;
+}
+
 /* Between commands (and during IDLE) the server may push; wait for it
  * without a command, re-IDLEing when the timer says so. */
 static int poll_once(struct imap_conn *c, unsigned wait_ms,
@@ -775,6 +782,7 @@ int imap_poll(struct imap_conn *c, unsigned timeout_ms, struct pn_error *err)
 {
 	struct pn_error tmp;
 	double deadline = imap_now_ms() + timeout_ms;
+	bool read_once = false;
 	int n;
 
 	if (!err)
@@ -790,11 +798,14 @@ int imap_poll(struct imap_conn *c, unsigned timeout_ms, struct pn_error *err)
 
 		if (c->idle_cmd && imap_idle_tick(c, err) < 0)
 			return -1;
-		if (left <= 0)
+		/* The socket is looked at once even with no time left: a
+		 * caller whose poll() said "readable" passes 0. */
+		if (left <= 0 && read_once)
 			return 0;
-		wait = left > imap_idle_due_ms(c) ? imap_idle_due_ms(c) :
-			(unsigned)left + 1;
+		wait = left <= 0 ? 0 : left > imap_idle_due_ms(c) ?
+			imap_idle_due_ms(c) : (unsigned)left + 1;
 		n = poll_once(c, wait, err);
+		read_once = true;
 	}
 	return n < 0 ? -1 : 1;
 }

@@ -10,6 +10,12 @@
 int imap_idle_start(struct imap_conn *c, unsigned reidle_s,
 		    struct pn_error *err)
 {
+	return imap_idle_start_tagged(c, NULL, reidle_s, err);
+}
+
+int imap_idle_start_tagged(struct imap_conn *c, const char *tag,
+			   unsigned reidle_s, struct pn_error *err)
+{
 	struct pn_error tmp;
 	struct imap_result res;
 	struct imap_cmd *cmd;
@@ -22,7 +28,7 @@ int imap_idle_start(struct imap_conn *c, unsigned reidle_s,
 	if (!imap_caps_has(c->caps, "IDLE"))
 		return pn_error_set(err, PN_EUNSUPPORTED, "IDLE: %s does not "
 				    "offer IDLE", c->peer);
-	cmd = imap_cmd_new(c, "IDLE", NULL);
+	cmd = imap_cmd_new(c, "IDLE", tag);
 	if (!cmd)
 		return pn_error_set(err, PN_ENOMEM, "out of memory");
 	c->got_continue = false;

@@ -567,6 +567,9 @@ struct imap_settings {
 struct imap_events {
 	void *ctx;
 	void (*untagged)(void *ctx, const struct imap_response *r);
+	/* Every tagged completion too, after its command's own handler
+	 * (the REPL shows each, IDLE's and LOGIN's included); may be NULL. */
+	void (*tagged)(void *ctx, const struct imap_response *r);
 };
 
 struct imap_conn;
@@ -673,7 +676,8 @@ int imap_cmd_wait(struct imap_cmd *cmd, struct imap_result *res,
 int imap_command_line(struct imap_conn *c, const char *tag, const char *line,
 		      struct imap_result *res, struct pn_error *err) PN_WUR;
 /* Read and dispatch responses for up to timeout_ms without a command
- * (to see untagged data between commands). 0 when the time ran out. */
+ * (to see untagged data between commands). 0 when the time ran out.
+ * timeout_ms 0 reads what has arrived, without waiting. */
 int imap_poll(struct imap_conn *c, unsigned timeout_ms,
 	      struct pn_error *err) PN_WUR;
 /* The fd to wait on for readability (REPL and TUI event loops). */
@@ -684,6 +688,11 @@ bool imap_conn_buffered(const struct imap_conn *c);
 /* Start (fd >= 0) or stop (-1) the redacted wire trace; the fd stays the
  * caller's. */
 void imap_conn_set_trace(struct imap_conn *c, int fd);
+/* The letter of the tags the connection chooses ("a1", "a2" ...): the
+ * REPL numbers a human's commands a1, a2 ... and has the connection use
+ * another letter for the ones it sends itself, so a trace never shows
+ * one tag twice. */
+void imap_conn_set_tag_prefix(struct imap_conn *c, char prefix);
 
 /* ---- every command (imaplib's surface and the extensions) ----
  * Each returns 0 when the command completed with OK, and -1 otherwise
@@ -834,6 +843,10 @@ int imap_copy(struct imap_conn *c, bool uid, bool move,
 int imap_idle_start(struct imap_conn *c, unsigned reidle_s,
 		    struct pn_error *err) PN_WUR;
 int imap_idle_done(struct imap_conn *c, struct pn_error *err) PN_WUR;
+/* The same under a tag of the caller's (the REPL's "a7"); NULL: the
+ * connection's.  A re-IDLE on the timer takes the connection's. */
+int imap_idle_start_tagged(struct imap_conn *c, const char *tag,
+			   unsigned reidle_s, struct pn_error *err) PN_WUR;
 
 /* QUOTA (RFC 9208), ACL (RFC 4314), METADATA (RFC 5464): answers arrive
  * through fn (and the events) as untagged responses to decode. */

@@ -180,6 +180,7 @@ struct imap_conn {
 	bool bye;
 	char bye_text[256];
 	unsigned next_tag;
+	char tag_prefix;	/* 'a' unless set (the REPL's own use 'p') */
 	struct imap_cmd *head, *tail;	/* sent, waiting for their tag */
 	struct imap_events ev;
 	struct imap_literal_sink sink;	/* the caller's; ctx NULL: none */

@@ -33,6 +33,7 @@ double repl_now_ms(void)
 }
 
 static struct repl *the_repl;	/* readline's handler takes no context */
+static bool handler_on;
 
 /* Print from outside a command without breaking the line being typed:
  * take the prompt and the typed text away, print, put them back. */
@@ -102,13 +103,24 @@ static int sink_end(void *ctx)
 	return 0;
 }
 
+/* Every completion, of a typed command or one postern sends for the
+ * human (IDLE, AUTHENTICATE), with its time; quiet ones stay quiet. */
+static void on_tagged(void *ctx, const struct imap_response *resp)
+{
+	struct repl *r = ctx;
+
+	if (!r->quiet)
+		repl_show_response(r, resp, repl_now_ms() - r->sent_ms);
+}
+
 static void hook(struct repl *r)
 {
-	struct imap_events ev = { r, on_untagged };
+	struct imap_events ev = { r, on_untagged, on_tagged };
 	struct imap_literal_sink sink = { r, sink_begin, sink_data, sink_end };
 
 	imap_conn_set_events(r->c, &ev);
 	imap_conn_set_literal_sink(r->c, &sink);
+	imap_conn_set_tag_prefix(r->c, 'p');
 }
 
 static void worst(struct repl *r, int rc)
@@ -189,8 +201,14 @@ static void on_line(char *line)
 	if (r->c != before)
 		hook(r);
 	free(line);
-	if (!r->quit)
+	if (!r->quit) {
 		rl_set_prompt(prompt(r));
+	} else {
+		/* Gone before readline draws the prompt again under the
+		 * shell's next output. */
+		rl_callback_handler_remove();
+		handler_on = false;
+	}
 }
 
 static void greet(struct repl *r)
@@ -220,6 +238,7 @@ static int interactive(struct repl *r)
 	history_load(r);
 	greet(r);
 	rl_callback_handler_install(prompt(r), on_line);
+	handler_on = true;
 	while (!r->quit) {
 		struct pollfd pfd[2] = {
 			{ .fd = STDIN_FILENO, .events = POLLIN },
@@ -249,7 +268,9 @@ static int interactive(struct repl *r)
 		if (pfd[0].revents & (POLLIN | POLLHUP))
 			rl_callback_read_char();
 	}
-	rl_callback_handler_remove();
+	if (handler_on)
+		rl_callback_handler_remove();
+	handler_on = false;
 	history_save(r);
 	return r->status;
 }

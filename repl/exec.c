@@ -214,6 +214,7 @@ static char *read_heredoc(struct repl *r, FILE *in, const char *word,
 	char *line = NULL;
 	size_t cap = 0;
 	ssize_t n;
+	bool first = true;
 
 	pn_buf_init(&b, 0);
 	for (;;) {
@@ -234,12 +235,13 @@ static char *read_heredoc(struct repl *r, FILE *in, const char *word,
 			break;
 		/* joined with CRLF, none after the last line: a password
 		 * sent this way must not end in one */
-		if ((b.len && pn_buf_add(&b, "\r\n", 2) < 0) ||
+		if ((!first && pn_buf_add(&b, "\r\n", 2) < 0) ||
 		    pn_buf_add(&b, line, (size_t)n) < 0) {
 			free(line);
 			pn_buf_free(&b);
 			return NULL;
 		}
+		first = false;
 	}
 	free(line);
 	*size = b.len;
@@ -311,13 +313,6 @@ static int parse_literals(struct repl *r, const char *args, FILE *in,
 }
 
 /* ---- sending ------------------------------------------------------------ */
-
-static void on_tagged(void *ctx, const struct imap_response *resp)
-{
-	struct repl *r = ctx;
-
-	repl_show_response(r, resp, repl_now_ms() - r->sent_ms);
-}
 
 static void on_progress(void *ctx, uint64_t done, uint64_t total)
 {
@@ -417,7 +412,6 @@ static int send_command(struct repl *r, const char *tag, const char *name,
 	if (seg && seg[0])
 		imap_cmd_raw(cmd, seg);
 	free(seg);
-	imap_cmd_on_tagged(cmd, on_tagged, r);
 	imap_cmd_progress(cmd, on_progress, r);
 	repl_lits_reset(r);
 	r->sent_ms = repl_now_ms();
@@ -564,7 +558,7 @@ static int do_authenticate(struct repl *r, const char *args)
 }
 
 /* IDLE until Enter (a terminal), or for SECONDS (a script: 10). */
-static int do_idle(struct repl *r, const char *args)
+static int do_idle(struct repl *r, const char *tag, const char *args)
 {
 	struct pn_error err;
 	double until;
@@ -579,7 +573,8 @@ static int do_idle(struct repl *r, const char *args)
 	if (secs <= 0)
 		secs = r->interactive ? 0 : 10;
 	pn_error_clear(&err);
-	if (imap_idle_start(r->c, 0, &err) < 0) {
+	r->sent_ms = repl_now_ms();
+	if (imap_idle_start_tagged(r->c, tag, 0, &err) < 0) {
 		repl_errorf(r, "%s", err.msg);
 		return 2;
 	}
@@ -620,11 +615,11 @@ static int do_idle(struct repl *r, const char *args)
 		r->dead = true;
 		return 2;
 	}
+	repl_note(r, "DONE");
 	if (imap_idle_done(r->c, &err) < 0) {
 		repl_errorf(r, "%s", err.msg);
 		return 2;
 	}
-	repl_note(r, "DONE");
 	return 0;
 }
 
@@ -644,7 +639,7 @@ static int exec_line(struct repl *r, char *line, FILE *in)
 {
 	const char *s, *e, *s2, *e2;
 	char tag[64], name[64];
-	const char *rest;
+	const char *rest, *use_tag = NULL;
 
 	e = next_word(line, &s);
 	if (s == e)
@@ -655,19 +650,24 @@ static int exec_line(struct repl *r, char *line, FILE *in)
 	if (!is_command(s, e) && is_command(s2, e2) && e - s < 40 &&
 	    !memchr(s, '"', (size_t)(e - s))) {
 		snprintf(tag, sizeof(tag), "%.*s", (int)(e - s), s);
+		use_tag = tag;
 		s = s2;
 		e = e2;
 	} else {
 		snprintf(tag, sizeof(tag), "a%u", ++r->tagno);
+		use_tag = tag;
 	}
 	snprintf(name, sizeof(name), "%.*s", (int)(e - s), s);
 	rest = e;
+	/* The commands postern sends itself (a completion's LIST, IDLE,
+	 * AUTHENTICATE) are tagged p1, p2 ... by the connection (console.c
+	 * sets the letter), so no tag shows up twice. */
 	if (!strcasecmp(name, "LOGIN"))
-		return do_login(r, tag, rest, in);
+		return do_login(r, use_tag, rest, in);
 	if (!strcasecmp(name, "AUTHENTICATE"))
 		return do_authenticate(r, rest);
 	if (!strcasecmp(name, "IDLE"))
-		return do_idle(r, rest);
+		return do_idle(r, use_tag, rest);
 	if (!strcasecmp(name, "STARTTLS")) {
 		repl_errorf(r, "STARTTLS is done when connecting (--tls starttls); typed here it would leave the connection in plaintext");
 		return 2;
@@ -686,7 +686,7 @@ static int exec_line(struct repl *r, char *line, FILE *in)
 		repl_note(r, "(%s is not an IMAP command postern knows; sent as typed)",
 			  name);
 	{
-		int rc = send_command(r, tag, name, rest, in, false);
+		int rc = send_command(r, use_tag, name, rest, in, false);
 
 		if (!strcasecmp(name, "LOGOUT") && rc == 0)
 			r->quit = true;

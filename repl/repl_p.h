@@ -36,7 +36,7 @@ struct repl {
 	bool busy;		/* a command is running (no prompt shown) */
 	bool dead;		/* the connection is gone */
 	bool quit;
-	unsigned tagno;
+	unsigned tagno;		/* a1, a2 ... for what the human types */
 	int status;		/* the worst so far: 0, 1, 2 */
 	FILE *out;
 	/* the literals of the last command, for .save */

@@ -977,6 +977,7 @@ int store_open_imap(struct imap_conn *conn, bool read_only,
 	s->impl = is;
 	s->drv = &imap_driver;
 	s->read_only = read_only;
+	memset(&ev, 0, sizeof(ev));
 	ev.ctx = is;
 	ev.untagged = on_untagged;
 	imap_conn_set_events(conn, &ev);

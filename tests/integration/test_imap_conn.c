@@ -532,6 +532,7 @@ static void test_sync_literal_waits(void **state)
 
 	(void)state;
 	c = fake_preauth(&f, steps);
+	memset(&ev, 0, sizeof(ev));
 	ev.ctx = &exists;
 	ev.untagged = on_exists;
 	imap_conn_set_events(c, &ev);
