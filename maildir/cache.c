@@ -13,10 +13,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #define HDR_LEN 32
-#define REC_FIXED 44
+#define REC_FIXED 52
+#define REC_INO 44	/* after the six lengths */
 #define NSTR (1 + MD_HF_COUNT)	/* base name, then the fields */
 #define ABSENT 0xffffffffu
 #define WBUF_SIZE ((size_t)256 << 10)
@@ -119,6 +121,8 @@ static int read_whole(int fd, struct md_cache *c)
 		return c->why = "not a regular file", 1;
 	if (st.st_size < HDR_LEN || (uint64_t)st.st_size > MD_CACHE_MAX)
 		return c->why = "bad size", 1;
+	c->verified = (int64_t)st.st_mtim.tv_sec * 1000000000 +
+		      st.st_mtim.tv_nsec;
 	c->len = (size_t)st.st_size;
 	c->data = malloc(c->len);
 	if (!c->data)
@@ -242,6 +246,7 @@ int md_cache_load(struct md_cache *c, int dirfd, uint32_t uidvalidity,
 	int fd, rc;
 
 	memset(c, 0, sizeof(*c));
+	c->uidvalidity = uidvalidity;
 	fd = openat(dirfd, MD_CACHE_NAME, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
 	if (fd < 0) {
 		c->why = errno == ENOENT ? "missing" : "unreadable";
@@ -260,8 +265,12 @@ int md_cache_load(struct md_cache *c, int dirfd, uint32_t uidvalidity,
 		return pn_error_set(err, PN_ENOMEM, "%s: out of memory",
 				    MD_CACHE_NAME);
 	}
-	if (rc > 0)
+	if (rc > 0) {
 		cache_reset(c, c->why);
+		c->uidvalidity = uidvalidity;
+	}
+	if (rc == 0)
+		c->trusted = md_cache_fresh(c->verified, md_now_ns());
 	return 0;
 }
 
@@ -284,13 +293,78 @@ static bool rec_is(const char *p, const char *key, size_t keylen)
 	return get32(p + 20) == keylen && memcmp(p + REC_FIXED, key, keylen) == 0;
 }
 
-static bool rec_stamp_ok(const char *p, int64_t mtime, uint64_t size)
+static void rec_stamp(const char *p, struct md_stamp *out)
 {
-	return (int64_t)get64(p + 4) == mtime && get64(p + 12) == size;
+	out->mtime = (int64_t)get64(p + 4);
+	out->size = get64(p + 12);
+	out->ino = get64(p + REC_INO);
+}
+
+static bool rec_stamp_ok(const char *p, const struct md_stamp *st)
+{
+	struct md_stamp r;
+
+	rec_stamp(p, &r);
+	return r.mtime == st->mtime && r.size == st->size && r.ino == st->ino;
+}
+
+static const char *find_rec(const struct md_cache *c, const char *key,
+			    size_t keylen)
+{
+	size_t slot = name_hash(key, keylen) & c->table_mask;
+
+	for (; c->table[slot]; slot = (slot + 1) & c->table_mask) {
+		const char *p = c->data + c->rec_off[c->table[slot] - 1];
+
+		if (rec_is(p, key, keylen))
+			return p;
+	}
+	return NULL;
+}
+
+int64_t md_now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+bool md_cache_fresh(int64_t verified, int64_t now)
+{
+	return verified <= now &&
+	       now - verified <= (int64_t)MD_CACHE_TRUST_SECS * 1000000000;
+}
+
+/* Why a scan may skip the fstatat() of a file the cache knows: Maildir
+ * files are immutable (the spec; Dovecot relies on it and never stats
+ * them again), so what happens to a message is a rename (flags, new/ to
+ * cur/), a new file or an unlink, and each shows in readdir itself: a new
+ * or unknown key is stat'ed, a vanished one is gone, a rename keeps key,
+ * inode, size and mtime.  A file replaced under its name (renamed over,
+ * or copied in by a restore) has another inode number and is stat'ed.
+ * What readdir cannot show is a change the rules forbid that keeps the
+ * inode: a file rewritten in place or touched.  Those are seen once the
+ * cache is older than MD_CACHE_TRUST_SECS (at once for a file modified
+ * in the MD_CACHE_SETTLE_SECS before it was stat'ed), or at once when
+ * postern-cache is removed. */
+bool md_cache_stamp(const struct md_cache *c, const char *key, size_t keylen,
+		    uint64_t ino, struct md_stamp *out)
+{
+	const int64_t settle = (int64_t)MD_CACHE_SETTLE_SECS * 1000000000;
+	const char *p;
+
+	if (!c || !c->trusted || !c->count || !ino)
+		return false;
+	p = find_rec(c, key, keylen);
+	if (!p)
+		return false;
+	rec_stamp(p, out);
+	return out->ino == ino && out->mtime < c->verified - settle;
 }
 
 bool md_cache_lookup(const struct md_cache *c, const char *key,
-		     size_t keylen, int64_t mtime, uint64_t size,
+		     size_t keylen, const struct md_stamp *st,
 		     struct md_hvalues *out, uint32_t *hint)
 {
 	const char *p;
@@ -317,7 +391,7 @@ bool md_cache_lookup(const struct md_cache *c, const char *key,
 	}
 	return false;
 found:
-	if (!rec_stamp_ok(p, mtime, size))
+	if (!rec_stamp_ok(p, st))
 		return false;
 	rec_values(p, out);
 	return true;
@@ -400,7 +474,7 @@ static void wput(struct md_cache_writer *w, const void *p, size_t n)
 }
 
 void md_cache_writer_add(struct md_cache_writer *w, const char *key,
-			 size_t keylen, int64_t mtime, uint64_t size,
+			 size_t keylen, const struct md_stamp *st,
 			 const struct md_hvalues *v)
 {
 	const char *s[NSTR];
@@ -421,10 +495,11 @@ void md_cache_writer_add(struct md_cache_writer *w, const char *key,
 		return;
 	}
 	put32(fixed, (uint32_t)rec_len);
-	put64(fixed + 4, (uint64_t)mtime);
-	put64(fixed + 12, size);
+	put64(fixed + 4, (uint64_t)st->mtime);
+	put64(fixed + 12, st->size);
 	for (int i = 0; i < NSTR; i++)
 		put32(fixed + 20 + 4 * i, s[i] ? (uint32_t)l[i] : ABSENT);
+	put64(fixed + REC_INO, st->ino);
 	wput(w, fixed, sizeof(fixed));
 	/* The key is not NUL-terminated in the folder's name. */
 	for (int i = 0; i < NSTR; i++) {
@@ -451,8 +526,13 @@ void md_cache_writer_abort(struct md_cache_writer *w)
 /* No fsync: the cache can always be rebuilt, and a file torn by a crash
  * fails its checksum and is ignored.  Paying an fsync of megabytes on
  * every cold open would buy nothing. */
-int md_cache_writer_commit(struct md_cache_writer *w, uint32_t uidvalidity)
+int md_cache_writer_commit(struct md_cache_writer *w, uint32_t uidvalidity,
+			   int64_t verified)
 {
+	struct timespec times[2] = {
+		{ 0, UTIME_OMIT },
+		{ verified / 1000000000, verified % 1000000000 },
+	};
 	char hdr[HDR_LEN];
 
 	wflush(w);
@@ -463,6 +543,12 @@ int md_cache_writer_commit(struct md_cache_writer *w, uint32_t uidvalidity)
 	put64(hdr + 16, w->body_len);
 	put64(hdr + 24, sum_final(&w->sum));
 	if (!w->failed && pwrite(w->fd, hdr, HDR_LEN, 0) != HDR_LEN)
+		w->failed = true;
+	/* Last, after every write: see cache_p.h on the file's mtime.  A
+	 * file without it would be trusted as new, so failing is failing. */
+	if (verified < 0)
+		times[1] = (struct timespec){ 0, 0 };
+	if (!w->failed && futimens(w->fd, times) < 0)
 		w->failed = true;
 	if (close(w->fd) < 0)
 		w->failed = true;

@@ -8,6 +8,11 @@
  * given in memory only (they may differ next time: nothing is written).
  * A folder read-only without a uidlist gets UIDVALIDITY = now, so a later
  * session never mistakes those in-memory UIDs for persistent ones.
+ *
+ * Sizes and mtimes: a file the header cache knows (same key and inode)
+ * takes them from the cache instead of an fstatat(), which was most of a
+ * warm open; see md_cache_stamp() in cache.c for why that is safe and
+ * what it cannot see.
  */
 #include "maildir.h"
 
@@ -21,6 +26,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "cache_p.h"
 #include "maildir_p.h"
 
 /* ---- scanning ----------------------------------------------------------- */
@@ -33,6 +39,8 @@ struct scan_ent {
 	bool dup;		/* same key as another file: gets no UID */
 	off_t size;
 	int64_t mtime_ns;
+	uint64_t ino;
+	int64_t verified_ns;	/* see struct md_msg */
 };
 
 struct scan {
@@ -40,19 +48,25 @@ struct scan {
 	size_t n, cap;
 	uint32_t *hash;		/* open addressing: index + 1, 0 empty */
 	size_t hmask;
+	const struct md_cache *cache;	/* stamps to trust, or NULL */
+	int64_t t0;		/* this attempt's start (ns) */
+	size_t statted, trusted;
 };
 
 static void scan_free(struct scan *sc)
 {
+	const struct md_cache *cache = sc->cache;
+
 	for (size_t i = 0; i < sc->n; i++)
 		free(sc->v[i].name);
 	free(sc->v);
 	free(sc->hash);
 	memset(sc, 0, sizeof(*sc));
+	sc->cache = cache;
 }
 
-static int scan_push(struct scan *sc, const char *name, bool in_new,
-		     const struct stat *st)
+static int scan_push(struct scan *sc, const char *name, size_t keylen,
+		     bool in_new, const struct md_stamp *st, int64_t verified)
 {
 	struct scan_ent *e;
 
@@ -69,14 +83,43 @@ static int scan_push(struct scan *sc, const char *name, bool in_new,
 	e->name = strdup(name);
 	if (!e->name)
 		return -1;
-	e->keylen = md_name_keylen(name);
+	e->keylen = keylen;
 	e->in_new = in_new;
 	e->taken = false;
 	e->dup = false;
-	e->size = st->st_size;
-	e->mtime_ns = (int64_t)st->st_mtim.tv_sec * 1000000000 +
-		      st->st_mtim.tv_nsec;
+	e->size = (off_t)st->size;
+	e->mtime_ns = st->mtime;
+	e->ino = st->ino;
+	e->verified_ns = verified;
 	sc->n++;
+	return 0;
+}
+
+/* The stamp of one directory entry: from the cache when it may be
+ * trusted (DT_REG: readdir already said it is a file), else fstatat().
+ * 1 skip it (not a regular file), -1 vanished (renamed meanwhile). */
+static int entry_stamp(struct scan *sc, int dfd, const struct dirent *e,
+		       size_t keylen, struct md_stamp *st, int64_t *verified)
+{
+	struct stat sb;
+
+	if (e->d_type == DT_REG &&
+	    md_cache_stamp(sc->cache, e->d_name, keylen, e->d_ino, st)) {
+		*verified = sc->cache->verified;
+		sc->trusted++;
+		return 0;
+	}
+	sc->statted++;
+	if (fstatat(dfd, e->d_name, &sb, AT_SYMLINK_NOFOLLOW) < 0)
+		return -1;
+	if (!S_ISREG(sb.st_mode))
+		return 1;
+	st->mtime = (int64_t)sb.st_mtim.tv_sec * 1000000000 +
+		    sb.st_mtim.tv_nsec;
+	st->size = (uint64_t)sb.st_size;
+	/* d_ino, not st_ino: the cache compares it with a later readdir's */
+	st->ino = e->d_ino;
+	*verified = sc->t0;
 	return 0;
 }
 
@@ -99,17 +142,26 @@ static int scan_sub(const char *dir, const char *sub, struct scan *sc,
 		return pn_error_errno(err, errno, "%s", shown);
 	}
 	while ((e = readdir(d))) {
-		struct stat st;
+		struct md_stamp st;
+		int64_t verified;
+		size_t keylen;
+		int rc;
 
+		/* Not a file for sure (a directory, a symlink, a FIFO) */
+		if (e->d_type != DT_REG && e->d_type != DT_UNKNOWN)
+			continue;
 		if (!md_name_valid(e->d_name))
 			continue;
-		if (fstatat(dfd, e->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0) {
+		keylen = md_name_keylen(e->d_name);
+		rc = entry_stamp(sc, dfd, e, keylen, &st, &verified);
+		if (rc < 0) {
 			*unstable = true;
 			continue;
 		}
-		if (!S_ISREG(st.st_mode))
+		if (rc > 0)
 			continue;
-		if (scan_push(sc, e->d_name, !strcmp(sub, "new"), &st) < 0) {
+		if (scan_push(sc, e->d_name, keylen, !strcmp(sub, "new"), &st,
+			      verified) < 0) {
 			closedir(d);
 			return pn_error_set(err, PN_ENOMEM, "out of memory");
 		}
@@ -183,6 +235,7 @@ static int scan_folder(const char *dir, struct scan *sc, struct pn_error *err)
 		bool unstable = false;
 
 		scan_free(sc);
+		sc->t0 = md_now_ns();
 		if (scan_sub(dir, "new", sc, &unstable, err) < 0 ||
 		    scan_sub(dir, "cur", sc, &unstable, err) < 0)
 			return -1;
@@ -363,6 +416,8 @@ static int build_msgs(struct md_folder *f, const struct md_uidlist *ul,
 		map[i]->name = NULL;	/* now ours */
 		m->file_size = map[i]->size;
 		m->mtime_ns = map[i]->mtime_ns;
+		m->ino = map[i]->ino;
+		m->verified_ns = map[i]->verified_ns;
 		m->pub.uid = ul->recs[i].uid;
 		m->pub.in_new = map[i]->in_new;
 		m->pub.received = (time_t)(m->mtime_ns / 1000000000);
@@ -440,6 +495,39 @@ static void loaded_free(struct loaded *l)
 	memset(l, 0, sizeof(*l));
 }
 
+static void drop_cache(struct md_folder *f)
+{
+	if (f->cache) {
+		md_cache_free(f->cache);
+		free(f->cache);
+		f->cache = NULL;
+	}
+}
+
+/* The cache whose stamps a scan may take (md_cache_stamp): loaded once
+ * per sync, for the uidlist's UIDVALIDITY (a folder without a uidlist has
+ * no cache worth reading).  It is never required: failing to read it,
+ * even for want of memory, only means stat'ing every file. */
+static void load_cache(struct md_folder *f, const struct md_uidlist *ul,
+		       bool exists)
+{
+	int dfd;
+
+	if (f->cache && f->cache->uidvalidity == ul->uidvalidity)
+		return;
+	drop_cache(f);
+	if (!exists || !(f->cache = calloc(1, sizeof(*f->cache))))
+		return;
+	dfd = open(f->path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dfd < 0 || md_cache_load(f->cache, dfd, ul->uidvalidity,
+				     NULL) < 0) {
+		free(f->cache);
+		f->cache = NULL;
+	}
+	if (dfd >= 0)
+		close(dfd);
+}
+
 static int load(struct md_folder *f, const char *extra_key, bool locked,
 		struct loaded *l, struct pn_error *err)
 {
@@ -449,6 +537,8 @@ static int load(struct md_folder *f, const char *extra_key, bool locked,
 	loaded_free(l);
 	if (read_old(f, &old, locked, &l->exists, err) < 0)
 		goto out;
+	load_cache(f, &old, l->exists);
+	l->sc.cache = f->cache;
 	if (scan_folder(f->path, &l->sc, err) < 0)
 		goto out;
 	if (merge(&old, &l->sc, extra_key, &l->ul, &l->map, &l->dirty) < 0) {
@@ -501,6 +591,8 @@ static int install(struct md_folder *f, struct loaded *l, bool *changed_out,
 	msgs_free(f->msgs, f->n);
 	f->msgs = msgs;
 	f->n = l->ul.n;
+	f->scan_statted = l->sc.statted;
+	f->scan_trusted = l->sc.trusted;
 	md_uidlist_clear(&f->ul);
 	f->ul = l->ul;
 	memset(&l->ul, 0, sizeof(l->ul));
@@ -515,6 +607,9 @@ int md_folder_sync_locked(struct md_folder *f, const char *extra_key,
 	struct md_keywords kw = { { 0 } };
 	int rc = -1;
 
+	/* The file may have been written since the last scan (by our own
+	 * md_folder_index, for one): read it again. */
+	drop_cache(f);
 	/* Look without the lock first: most opens have nothing to write. */
 	if (!hook && load(f, extra_key, false, &l, err) < 0)
 		goto out;
@@ -622,8 +717,7 @@ void md_folder_free(struct md_folder **fp)
 
 	if (!f)
 		return;
-	if (f->cache && f->cache_free)
-		f->cache_free(f->cache);
+	drop_cache(f);
 	msgs_free(f->msgs, f->n);
 	md_uidlist_clear(&f->ul);
 	md_keywords_clear(&f->kw);
@@ -713,9 +807,10 @@ static bool same_key(const char *name, const char *key, size_t keylen)
 	return md_name_keylen(name) == keylen && !memcmp(name, key, keylen);
 }
 
-/* Look for key in one of new/ cur/: 1 found (*name_out malloc'd). */
+/* Look for key in one of new/ cur/: 1 found (*name_out malloc'd, its
+ * d_ino in *ino_out). */
 static int find_in(const char *dir, const char *sub, const char *key,
-		   size_t keylen, char **name_out)
+		   size_t keylen, char **name_out, uint64_t *ino_out)
 {
 	char path[4096];
 	struct dirent *e;
@@ -728,6 +823,7 @@ static int find_in(const char *dir, const char *sub, const char *key,
 	while ((e = readdir(d))) {
 		if (e->d_name[0] != '.' && same_key(e->d_name, key, keylen)) {
 			*name_out = strdup(e->d_name);
+			*ino_out = e->d_ino;
 			closedir(d);
 			return *name_out ? 1 : -1;
 		}
@@ -741,13 +837,15 @@ int md_msg_relocate(struct md_folder *f, struct md_msg *m,
 {
 	char *name = NULL, *path;
 	bool in_new = false;
+	uint64_t ino = 0;
 	struct stat st;
+	int64_t t0;
 	int rc;
 
 	/* cur/ first: another writer renames new/ -> cur/, never back */
-	rc = find_in(f->path, "cur", m->name, m->keylen, &name);
+	rc = find_in(f->path, "cur", m->name, m->keylen, &name, &ino);
 	if (rc == 0) {
-		rc = find_in(f->path, "new", m->name, m->keylen, &name);
+		rc = find_in(f->path, "new", m->name, m->keylen, &name, &ino);
 		in_new = true;
 	}
 	if (rc <= 0)
@@ -759,11 +857,14 @@ int md_msg_relocate(struct md_folder *f, struct md_msg *m,
 	m->name = name;
 	m->pub.in_new = in_new;
 	path = md_msg_path(f, m);
+	t0 = md_now_ns();
 	if (path && stat(path, &st) == 0) {
 		m->file_size = st.st_size;
 		m->mtime_ns = (int64_t)st.st_mtim.tv_sec * 1000000000 +
 			      st.st_mtim.tv_nsec;
 		m->pub.received = st.st_mtim.tv_sec;
+		m->ino = ino;
+		m->verified_ns = t0;
 	}
 	free(path);
 	if (msg_refresh(f, m) < 0)

@@ -218,14 +218,29 @@ struct ix {
 	uint32_t hint;		/* next cache record, see md_cache_lookup */
 };
 
-/* What invalidates a cached record: the file's mtime (ns) and size as the
- * scan saw them.  A rename (flags) keeps both, and the key, so it does
- * not cost a re-read. */
-static void msg_stamp(const struct md_msg *m, int64_t *mtime, uint64_t *size)
+/* What invalidates a cached record: the file's mtime (ns), size and
+ * inode as the scan saw them.  A rename (flags) keeps all three, and the
+ * key, so it does not cost a re-read. */
+static void msg_stamp(const struct md_msg *m, struct md_stamp *st)
 {
-	*mtime = m->mtime_ns ? m->mtime_ns :
-			       (int64_t)m->pub.received * 1000000000;
-	*size = m->file_size > 0 ? (uint64_t)m->file_size : m->pub.size;
+	st->mtime = m->mtime_ns ? m->mtime_ns :
+				  (int64_t)m->pub.received * 1000000000;
+	st->size = m->file_size > 0 ? (uint64_t)m->file_size : m->pub.size;
+	st->ino = m->ino;
+}
+
+/* The cache the folder's scan loaded (to take stamps from it) is the one
+ * to use: it was checked already, and reading 15 MB twice is a good part
+ * of a warm index. */
+static int ix_cache(struct ix *x, struct md_folder *f, struct pn_error *err)
+{
+	if (f->cache && f->cache->uidvalidity == f->ul.uidvalidity) {
+		x->cache = *f->cache;
+		free(f->cache);
+		f->cache = NULL;
+		return 0;
+	}
+	return md_cache_load(&x->cache, x->dirfd, f->ul.uidvalidity, err);
 }
 
 static int ix_open(struct ix *x, struct md_folder *f, struct pn_error *err)
@@ -248,7 +263,7 @@ static int ix_open(struct ix *x, struct md_folder *f, struct pn_error *err)
 		return pn_error_errno(err, errno, "%s: cannot open folder",
 				      shown);
 	}
-	return md_cache_load(&x->cache, x->dirfd, f->ul.uidvalidity, err);
+	return ix_cache(x, f, err);
 }
 
 static void ix_close(struct ix *x)
@@ -265,27 +280,44 @@ static void ix_close(struct ix *x)
 		close(x->dirfd);
 }
 
+/* The time the stamps of a new cache were taken: the oldest of them (a
+ * stamp a scan took from the cache is as old as that cache). */
+static int64_t ix_verified(const struct md_folder *f)
+{
+	int64_t v = md_now_ns();
+
+	for (size_t i = 0; i < f->n; i++)
+		if (f->msgs[i].verified_ns < v)
+			v = f->msgs[i].verified_ns;
+	return v;
+}
+
 /* Does the cache need writing: a message it lacks (or has stale), or a
- * record for a message that is gone?  Deciding first keeps a warm run
- * free of any write. */
+ * record for a message that is gone?  Or is it too old to be trusted by
+ * a scan while this folder's stamps, all taken afresh, would be (see
+ * md_cache_stamp): writing it again is what makes the next open warm.
+ * Deciding first keeps a warm run free of any write. */
 static bool ix_dirty(const struct ix *x)
 {
 	struct md_hvalues v;
 	size_t hits = 0;
 	uint32_t hint = 0;
+	int64_t now = md_now_ns();
 
 	for (size_t i = 0; i < x->f->n; i++) {
 		const struct md_msg *m = &x->f->msgs[i];
-		int64_t mtime;
-		uint64_t size;
+		struct md_stamp st;
 
-		msg_stamp(m, &mtime, &size);
-		if (!md_cache_lookup(&x->cache, m->name, m->keylen, mtime,
-				     size, &v, &hint))
+		msg_stamp(m, &st);
+		if (!md_cache_lookup(&x->cache, m->name, m->keylen, &st, &v,
+				     &hint))
 			return true;
 		hits++;
 	}
-	return hits != x->cache.count;
+	if (hits != x->cache.count)
+		return true;
+	return hits && !md_cache_fresh(x->cache.verified, now) &&
+	       md_cache_fresh(ix_verified(x->f), now);
 }
 
 /* O_NONBLOCK: a FIFO (or a symlink to a device) among the messages must
@@ -349,20 +381,18 @@ static int read_values(struct ix *x, struct md_msg *m, struct md_hvalues *v,
 static int ix_entry(struct ix *x, struct md_msg *m, struct md_hvalues *v,
 		    struct pn_error *err)
 {
-	int64_t mtime;
-	uint64_t size;
+	struct md_stamp st;
 	int rc;
 
-	msg_stamp(m, &mtime, &size);
-	if (md_cache_lookup(&x->cache, m->name, m->keylen, mtime, size, v,
-			    &x->hint))
+	msg_stamp(m, &st);
+	if (md_cache_lookup(&x->cache, m->name, m->keylen, &st, v, &x->hint))
 		rc = 0;
 	else
 		rc = read_values(x, m, v, err);
 	if (rc < 0)
 		return -1;
 	if (rc == 0 && x->writing)
-		md_cache_writer_add(&x->w, m->name, m->keylen, mtime, size, v);
+		md_cache_writer_add(&x->w, m->name, m->keylen, &st, v);
 	return 0;
 }
 
@@ -402,7 +432,8 @@ int md_folder_index(struct md_folder *f,
 	if (x.writing) {
 		x.writing = false;
 		/* Failing to keep a cache is not an error: it is optional. */
-		(void)md_cache_writer_commit(&x.w, f->ul.uidvalidity);
+		(void)md_cache_writer_commit(&x.w, f->ul.uidvalidity,
+					     ix_verified(f));
 	}
 	rc = 0;
 out:

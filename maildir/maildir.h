@@ -126,7 +126,16 @@ struct md_folder;
  * dovecot-keywords, and (read-write only, under the uidlist lock) give
  * UIDs to messages that have none, writing the uidlist the way Dovecot
  * does.  A folder without a uidlist gets one Dovecot accepts
- * (UIDVALIDITY = now).  Read-only never writes anything. */
+ * (UIDVALIDITY = now).  Read-only never writes anything.
+ *
+ * Sizes and received times of the files the header cache knows (same
+ * name up to ':', same inode) come from the cache, not from a stat:
+ * Maildir files never change once delivered, only get renamed, and new,
+ * renamed, replaced and removed files are always seen.  A file changed
+ * in place against the rules (rewritten, touched) shows its old size,
+ * received time and header fields until the cache's stamps are an hour
+ * old, or at once when it had been modified less than an hour before
+ * they were taken, or when postern-cache is removed. */
 int md_folder_open(struct md_store *s, const char *name, bool read_only,
 		   struct md_folder **out, struct pn_error *err) PN_WUR;
 void md_folder_free(struct md_folder **f);
@@ -196,7 +205,8 @@ struct md_index_entry {
 
 /* Call fn for every message in UID order.  Cold: reads each header block
  * (only the header, never the body).  Warm: from the cache, touching only
- * messages whose file changed (mtime/size). */
+ * messages whose file changed (mtime/size/inode as the scan saw them; see
+ * md_folder_open for what a scan takes from the cache). */
 int md_folder_index(struct md_folder *f,
 		    int (*fn)(void *ctx, const struct md_index_entry *e),
 		    void *ctx, struct pn_error *err) PN_WUR;

@@ -2,8 +2,8 @@
  *
  * Nothing outside maildir/ and tests/maildir/ includes this.  The layout
  * of struct md_folder is what cache.c/index.c/search.c build on: the
- * message table (msgs, in UID order), the folder path, and a slot for the
- * header cache that md_folder_free() releases through cache_free.
+ * message table (msgs, in UID order), the folder path, and the header
+ * cache the last scan loaded, which the next md_folder_index() takes over.
  */
 #ifndef MAILDIR_P_H
 #define MAILDIR_P_H
@@ -179,7 +179,13 @@ struct md_msg {
 	char *ext;		/* uidlist extension fields to write back */
 	off_t file_size;	/* st_size at scan (0 when not stat'ed) */
 	int64_t mtime_ns;	/* st_mtim at scan */
+	uint64_t ino;		/* readdir's d_ino, 0 unknown */
+	int64_t verified_ns;	/* when file_size and mtime_ns were taken from
+				   the file: the scan's start for an fstatat,
+				   the cache's time when taken from it */
 };
+
+struct md_cache;
 
 struct md_folder {
 	struct md_store *store;
@@ -190,9 +196,12 @@ struct md_folder {
 	struct md_keywords kw;
 	struct md_msg *msgs;	/* UID order */
 	size_t n;
-	/* Owned by cache.c: released by md_folder_free() when set. */
-	void *cache;
-	void (*cache_free)(void *cache);
+	/* postern-cache as the last scan loaded it (NULL: none), kept for
+	 * the next md_folder_index(), which takes it over. */
+	struct md_cache *cache;
+	/* The last scan: files stat'ed, files whose stamps came from the
+	 * cache (tests, and the numbers behind a slow open). */
+	size_t scan_statted, scan_trusted;
 };
 
 /* Rebuild f->msgs from disk; under the uidlist lock when writing.

@@ -70,7 +70,10 @@ static void fuzz_cache(const uint8_t *in, size_t len, bool forge)
 		char key[32];
 		int n = snprintf(key, sizeof(key), "k%u", i);
 
-		md_cache_lookup(&c, key, (size_t)n, 0, 0, &v, &hint);
+		struct md_stamp st = { 0 };
+
+		md_cache_lookup(&c, key, (size_t)n, &st, &v, &hint);
+		md_cache_stamp(&c, key, (size_t)n, 1, &st);
 	}
 	md_cache_free(&c);
 	free(buf);

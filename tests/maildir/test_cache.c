@@ -1,7 +1,11 @@
 /* Tests for maildir/cache.c through md_folder_index(): the cache round
  * trip, invalidation (mtime, size, a rename for flags, added and removed
  * messages), corrupt caches that must be ignored and rebuilt, and a
- * read-only folder that must not get one. */
+ * read-only folder that must not get one.  Then the scan's side
+ * (md_cache_stamp): a warm open takes sizes and mtimes from the cache and
+ * must see exactly what a cold one sees, whatever the Maildir operations
+ * did meanwhile; what an in-place change (against the rules) shows, and
+ * when. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -12,11 +16,13 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 #include <cmocka.h>
 
 #include "../../maildir/maildir.h"
 #include "../../maildir/cache_p.h"
+#include "../../maildir/maildir_p.h"
 #include "../../lib/buf.h"
 
 struct env {
@@ -185,6 +191,21 @@ static const char expect_second_up[] =
 	"2 00 -|Ben <ben@x>|-|SECOND|-\n"
 	"3 12 Tue, 2 Jan 2024 10:00:00 +0000|Chloe <c@x>|-|third|-\n";
 
+/* Make the cache's stamps look taken secs ago (the file's mtime says when,
+ * see cache_p.h); negative: in the future. */
+static void age_cache(const struct env *e, long secs)
+{
+	struct timespec ts[2] = { { 0, UTIME_OMIT },
+				  { time(NULL) - secs, 0 } };
+
+	assert_int_equal(utimensat(AT_FDCWD, e->cache, ts, 0), 0);
+}
+
+/* A file rewritten in place (same name and inode: against the rules)
+ * with another mtime: the scan takes its stamp from the cache while the
+ * cache is trusted, so the old values show (see md_folder_open); once the
+ * cache's stamps are older than MD_CACHE_TRUST_SECS every file is stat'ed
+ * again, the change is seen and the cache rewritten. */
 static void test_invalidate_mtime(void **state)
 {
 	struct env *e = *state;
@@ -193,6 +214,8 @@ static void test_invalidate_mtime(void **state)
 	put(e, "cur", "1001.B.host:2,",
 	    "From: Ben <ben@x>\nSubject: SECOND\n\nbody two\n");
 	set_mtime(e, "1001.B.host:2,", 1700000005);
+	check_index(e, false, expect3);
+	age_cache(e, MD_CACHE_TRUST_SECS + 60);
 	check_index(e, false, expect_second_up);
 	assert_int_equal(cache_count(e), 3);
 	check_index(e, false, expect_second_up);
@@ -207,6 +230,7 @@ static void test_invalidate_size(void **state)
 	put(e, "cur", "1001.B.host:2,",
 	    "From: Ben <ben@x>\nSubject: second, longer\n\nbody two\n");
 	set_mtime(e, "1001.B.host:2,", 1700000001);
+	age_cache(e, MD_CACHE_TRUST_SECS + 60);
 	got = index_of(e, false);
 	assert_non_null(strstr(got, "|second, longer|"));
 	free(got);
@@ -256,6 +280,85 @@ static void test_added_removed(void **state)
 		    "3 12 Tue, 2 Jan 2024 10:00:00 +0000|Chloe <c@x>|-|third|-\n"
 		    "4 00 -|-|-|fourth|-\n");
 	assert_int_equal(cache_count(e), 3);
+}
+
+/* ---- what a scan shows ------------------------------------------------- */
+
+static void set_mtime_in(const struct env *e, const char *sub,
+			 const char *name, time_t t)
+{
+	char path[512];
+	struct timespec ts[2] = { { t, 0 }, { t, 0 } };
+
+	snprintf(path, sizeof(path), "%s/%s/%s", e->root, sub, name);
+	assert_int_equal(utimensat(AT_FDCWD, path, ts, 0), 0);
+}
+
+static void move(const struct env *e, const char *from, const char *to)
+{
+	char a[512], b[512];
+
+	snprintf(a, sizeof(a), "%s/%s", e->root, from);
+	snprintf(b, sizeof(b), "%s/%s", e->root, to);
+	assert_int_equal(rename(a, b), 0);
+}
+
+/* What md_folder_open shows of every message, a line each, and how the
+ * scan came by the stamps. */
+struct snap {
+	char *text;
+	size_t statted, trusted;
+};
+
+static void snapshot(struct env *e, bool read_only, struct snap *out)
+{
+	struct md_store *s = NULL;
+	struct md_folder *f = NULL;
+	struct pn_error err;
+	struct pn_buf b;
+
+	pn_buf_init(&b, 0);
+	assert_int_equal(md_store_open(e->root, MD_LAYOUT_AUTO, read_only, &s,
+				       &err), 0);
+	if (md_folder_open(s, "INBOX", read_only, &f, &err) < 0)
+		fail_msg("open: %s", err.msg);
+	for (size_t i = 0; i < md_folder_count(f); i++) {
+		const struct md_message *m = md_folder_message(f, i);
+
+		assert_int_equal(pn_buf_printf(&b, "%u %s/%s %02x %llu %lld\n",
+					       m->uid, m->in_new ? "new" : "cur",
+					       m->filename, m->flags,
+					       (unsigned long long)m->size,
+					       (long long)m->received), 0);
+	}
+	out->statted = f->scan_statted;
+	out->trusted = f->scan_trusted;
+	md_folder_free(&f);
+	md_store_free(&s);
+	out->text = pn_buf_take(&b, NULL);
+	if (!out->text)
+		out->text = strdup("");
+}
+
+/* The same scan with the cache out of the way: what is on disk. */
+static void cold_snapshot(struct env *e, struct snap *out)
+{
+	char away[160];
+
+	snprintf(away, sizeof(away), "%s.away", e->cache);
+	assert_int_equal(rename(e->cache, away), 0);
+	snapshot(e, true, out);
+	assert_int_equal(rename(away, e->cache), 0);
+	assert_int_equal(out->trusted, 0);
+}
+
+static void check_same(struct env *e, const struct snap *warm)
+{
+	struct snap cold;
+
+	cold_snapshot(e, &cold);
+	assert_string_equal(warm->text, cold.text);
+	free(cold.text);
 }
 
 /* ---- corrupt caches ------------------------------------------------------ */
@@ -412,6 +515,7 @@ static void test_corrupt_rebuilt(void **state)
 
 	for (size_t i = 0; i < sizeof(corruptions) / sizeof(corruptions[0]);
 	     i++) {
+		struct snap snap;
 		size_t len;
 		char *buf, *got;
 
@@ -422,6 +526,10 @@ static void test_corrupt_rebuilt(void **state)
 		free(buf);
 		if (cache_count(e) != -1)
 			fail_msg("%s: cache accepted", corruptions[i].name);
+		snapshot(e, true, &snap);
+		if (snap.trusted != 0)
+			fail_msg("%s: stamps trusted", corruptions[i].name);
+		free(snap.text);
 		got = index_of(e, false);
 		if (strcmp(got, expect3) != 0)
 			fail_msg("%s: index\n%s", corruptions[i].name, got);
@@ -471,6 +579,185 @@ static void test_stale_tmp(void **state)
 	assert_int_equal(cache_count(e), 3);
 }
 
+/* ---- the scan's stamps from the cache ------------------------------------ */
+
+/* The setup's three files, one in new/ without S= or info, one whose S=
+ * is not its file size, and two names that are not files: a warm open
+ * stats nothing and shows what the cold one did. */
+static void test_warm_same_as_cold(void **state)
+{
+	struct env *e = *state;
+	struct snap cold, warm, ro;
+	char path[256];
+
+	put(e, "new", "1004.E.host", "Subject: fifth\n\nin new/\n");
+	set_mtime_in(e, "new", "1004.E.host", 1700000004);
+	put(e, "cur", "1005.F.host,S=999:2,S", "Subject: sixth\n\nx\n");
+	set_mtime_in(e, "cur", "1005.F.host,S=999:2,S", 1700000005);
+	snprintf(path, sizeof(path), "%s/cur/1006.G.host:2,", e->root);
+	assert_int_equal(mkdir(path, 0700), 0);
+	snprintf(path, sizeof(path), "%s/cur/1007.H.host:2,", e->root);
+	assert_int_equal(symlink("1000.A.host:2,S", path), 0);
+
+	snapshot(e, false, &cold);
+	assert_int_equal(cold.trusted, 0);
+	assert_int_equal(cold.statted, 5);
+	assert_non_null(strstr(cold.text, " new/1004.E.host 00 24 1700000004\n"));
+	assert_non_null(strstr(cold.text, " 10 999 1700000005\n"));
+	assert_null(strstr(cold.text, "1006.G"));
+	assert_null(strstr(cold.text, "1007.H"));
+	free(index_of(e, false));
+	assert_int_equal(cache_count(e), 5);
+
+	snapshot(e, false, &warm);
+	assert_string_equal(warm.text, cold.text);
+	assert_int_equal(warm.statted, 0);
+	assert_int_equal(warm.trusted, 5);
+	snapshot(e, true, &ro);
+	assert_string_equal(ro.text, cold.text);
+	assert_int_equal(ro.trusted, 5);
+	free(cold.text);
+	free(warm.text);
+	free(ro.text);
+}
+
+/* What the Maildir rules allow, done behind the cache's back: a new
+ * file, an unlink, a flag change, a move from new/ to cur/, and a file
+ * replaced under its name by a rename (another inode).  The warm open
+ * shows each as the cold one does, stat'ing only the new and the
+ * replaced file; the index shows the replaced file's new header. */
+static void test_warm_sees_maildir_ops(void **state)
+{
+	struct env *e = *state;
+	struct snap warm;
+	char *got;
+
+	put(e, "new", "1004.E.host", "Subject: fifth\n\nin new/\n");
+	set_mtime_in(e, "new", "1004.E.host", 1700000004);
+	free(index_of(e, false));
+	assert_int_equal(cache_count(e), 4);
+
+	put(e, "cur", "1003.D.host:2,", "Subject: fourth\n\nbody\n");
+	set_mtime(e, "1003.D.host:2,", 1700000003);
+	move(e, "cur/1000.A.host:2,S", "tmp/gone");
+	move(e, "cur/1001.B.host:2,", "cur/1001.B.host:2,RS");
+	move(e, "new/1004.E.host", "cur/1004.E.host:2,S");
+	put(e, "tmp", "1002.new",
+	    "Date: Tue, 2 Jan 2024 10:00:00 +0000\nFrom: Chloe <c@x>\n"
+	    "Subject: third, replaced\n\nbody three, another\n");
+	set_mtime_in(e, "tmp", "1002.new", 1700000009);
+	move(e, "tmp/1002.new", "cur/1002.C.host:2,FS");
+
+	snapshot(e, false, &warm);
+	assert_int_equal(warm.statted, 2);
+	assert_int_equal(warm.trusted, 2);
+	assert_null(strstr(warm.text, "1000.A"));
+	assert_non_null(strstr(warm.text, "cur/1001.B.host:2,RS 18 "));
+	assert_non_null(strstr(warm.text, "cur/1002.C.host:2,FS 12 "));
+	assert_non_null(strstr(warm.text, " 1700000009\n"));
+	assert_non_null(strstr(warm.text, "cur/1004.E.host:2,S 10 24 "
+				      "1700000004\n"));
+	check_same(e, &warm);
+	free(warm.text);
+	got = index_of(e, false);
+	assert_non_null(strstr(got, "|third, replaced|"));
+	assert_non_null(strstr(got, "|fifth|"));
+	assert_non_null(strstr(got, "|fourth|"));
+	free(got);
+}
+
+/* An mtime changed with utimensat after the cache was written (against
+ * the rules: it is the received date).  A file the cache has seen settled
+ * (modified well before the cache's stamps were taken) shows its cached
+ * received time until the cache's stamps are MD_CACHE_TRUST_SECS old;
+ * then the scan stats everything, the new time shows, the index writes
+ * the cache again and the next open is warm with the new time.  A file
+ * modified within MD_CACHE_SETTLE_SECS before is stat'ed every time:
+ * its change shows at once. */
+static void test_touched_file(void **state)
+{
+	struct env *e = *state;
+	struct snap a;
+	time_t recent = time(NULL) - 60;
+	char line[64];
+
+	put(e, "cur", "1003.D.host:2,", "Subject: fourth\n\nbody\n");
+	set_mtime(e, "1003.D.host:2,", recent);
+	free(index_of(e, false));
+	set_mtime(e, "1001.B.host:2,", 1700000100);
+	set_mtime(e, "1003.D.host:2,", recent + 30);
+
+	snapshot(e, false, &a);
+	assert_int_equal(a.statted, 1);
+	assert_int_equal(a.trusted, 3);
+	assert_non_null(strstr(a.text, " 1700000001\n"));
+	snprintf(line, sizeof(line), " %lld\n", (long long)recent + 30);
+	assert_non_null(strstr(a.text, line));
+	free(a.text);
+
+	age_cache(e, MD_CACHE_TRUST_SECS + 60);
+	snapshot(e, false, &a);
+	assert_int_equal(a.statted, 4);
+	assert_non_null(strstr(a.text, " 1700000100\n"));
+	check_same(e, &a);
+	free(a.text);
+
+	free(index_of(e, false));
+	snapshot(e, false, &a);
+	assert_int_equal(a.statted, 1);	/* the recent one */
+	assert_int_equal(a.trusted, 3);
+	assert_non_null(strstr(a.text, " 1700000100\n"));
+	free(a.text);
+}
+
+/* A cache too old (or from the future: a clock set back) to be trusted
+ * costs a full scan; a read-write index writes it again, so that the next
+ * open is warm; read-only leaves it alone.  A file replaced by an exact
+ * copy (same mtime and size, another inode, as a restore does) is stat'ed
+ * and its record rewritten. */
+static void test_untrusted_cache_rewritten(void **state)
+{
+	struct env *e = *state;
+	long ages[] = { MD_CACHE_TRUST_SECS + 60, -86400 };
+	struct snap a;
+	struct stat st, st2;
+
+	for (size_t i = 0; i < sizeof(ages) / sizeof(ages[0]); i++) {
+		free(index_of(e, false));
+		age_cache(e, ages[i]);
+		assert_int_equal(stat(e->cache, &st), 0);
+		check_index(e, true, expect3);
+		assert_int_equal(stat(e->cache, &st2), 0);
+		assert_int_equal(st.st_ino, st2.st_ino);
+		assert_int_equal(st.st_mtime, st2.st_mtime);
+
+		snapshot(e, false, &a);
+		assert_int_equal(a.statted, 3);
+		assert_int_equal(a.trusted, 0);
+		free(a.text);
+		check_index(e, false, expect3);
+		assert_int_equal(stat(e->cache, &st2), 0);
+		assert_true(st.st_ino != st2.st_ino);
+		snapshot(e, true, &a);
+		assert_int_equal(a.trusted, 3);
+		free(a.text);
+	}
+
+	put(e, "tmp", "copy", "From: Ben <ben@x>\nSubject: second\n\nbody two\n");
+	set_mtime_in(e, "tmp", "copy", 1700000001);
+	move(e, "tmp/copy", "cur/1001.B.host:2,");
+	snapshot(e, false, &a);
+	assert_int_equal(a.statted, 1);
+	free(a.text);
+	assert_int_equal(stat(e->cache, &st), 0);
+	check_index(e, false, expect3);
+	assert_int_equal(stat(e->cache, &st2), 0);
+	assert_true(st.st_ino != st2.st_ino);
+	snapshot(e, false, &a);
+	assert_int_equal(a.trusted, 3);
+	free(a.text);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -490,6 +777,14 @@ int main(void)
 						teardown),
 		cmocka_unit_test_setup_teardown(test_stale_tmp, setup,
 						teardown),
+		cmocka_unit_test_setup_teardown(test_warm_same_as_cold, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_warm_sees_maildir_ops,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_touched_file, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_untrusted_cache_rewritten,
+						setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
