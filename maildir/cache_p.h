@@ -106,8 +106,8 @@ struct md_cache {
 	size_t len;
 	uint32_t uidvalidity;	/* as asked of md_cache_load */
 	uint32_t count;
-	uint32_t *rec_off;	/* count record offsets, in file order */
-	uint32_t *table;	/* base-name hash: record index + 1, 0 empty */
+	uint64_t *table;	/* key hash: record offset | hash's high half,
+				   0 empty (see cache.c) */
 	size_t table_mask;
 	int64_t verified;	/* ns: the file's mtime, when its stamps were
 				   last taken from the files */
@@ -123,8 +123,8 @@ int md_cache_load(struct md_cache *c, int dirfd, uint32_t uidvalidity,
 		  struct pn_error *err) PN_WUR;
 /* The values stored for the message key (file name up to ':', see
  * md_name_keylen) if its record has this mtime (ns), size and inode.
- * *hint is the record to try first (start at 0; updated to follow a walk
- * in UID order). */
+ * *hint says which record to try first (start at 0; updated to follow a
+ * walk in UID order). */
 bool md_cache_lookup(const struct md_cache *c, const char *key,
 		     size_t keylen, const struct md_stamp *st,
 		     struct md_hvalues *out, uint32_t *hint);
@@ -147,6 +147,9 @@ struct md_cache_sum {
 	char tail[8];
 	size_t ntail;
 };
+
+/* The hash of the cache's key table, also used by folder.c's. */
+uint64_t md_key_hash(const char *s, size_t n);
 
 /* The header's checksum of a body (tests forge caches with it). */
 uint64_t md_cache_checksum(const char *p, size_t n);

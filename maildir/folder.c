@@ -186,15 +186,11 @@ static bool key_eq(const struct scan_ent *e, const char *key, size_t keylen)
 	return e->keylen == keylen && !memcmp(e->name, key, keylen);
 }
 
-/* FNV-1a: the uidlist is matched to the files through a hash of the key
+/* The uidlist is matched to the files through a hash of the key
  * (sorting 50,000 long, similar names was most of an open's CPU). */
-static uint32_t key_hash(const char *key, size_t keylen)
+static size_t key_hash(const char *key, size_t keylen)
 {
-	uint32_t h = 2166136261u;
-
-	for (size_t i = 0; i < keylen; i++)
-		h = (h ^ (unsigned char)key[i]) * 16777619u;
-	return h;
+	return (size_t)md_key_hash(key, keylen);
 }
 
 /* Index the entries by key; a second file with a key already seen (the
