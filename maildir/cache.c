@@ -316,9 +316,8 @@ static bool rec_stamp_ok(const char *p, const struct md_stamp *st)
 }
 
 static const char *find_rec(const struct md_cache *c, const char *key,
-			    size_t keylen)
+			    size_t keylen, uint64_t h)
 {
-	uint64_t h = md_key_hash(key, keylen);
 	size_t slot = h & c->table_mask;
 
 	for (; c->table[slot]; slot = (slot + 1) & c->table_mask) {
@@ -358,18 +357,34 @@ bool md_cache_fresh(int64_t verified, int64_t now)
  * in the MD_CACHE_SETTLE_SECS before it was stat'ed), or at once when
  * postern-cache is removed. */
 bool md_cache_stamp(const struct md_cache *c, const char *key, size_t keylen,
-		    uint64_t ino, struct md_stamp *out)
+		    uint64_t hash, uint64_t ino, struct md_stamp *out)
 {
 	const int64_t settle = (int64_t)MD_CACHE_SETTLE_SECS * 1000000000;
 	const char *p;
 
 	if (!c || !c->trusted || !c->count || !ino)
 		return false;
-	p = find_rec(c, key, keylen);
+	p = find_rec(c, key, keylen, hash);
 	if (!p)
 		return false;
 	rec_stamp(p, out);
 	return out->ino == ino && out->mtime < c->verified - settle;
+}
+
+void md_cache_prefetch(const struct md_cache *c, uint64_t hash, bool record)
+{
+	const uint64_t *slot;
+
+	if (!c || !c->trusted || !c->count)
+		return;
+	slot = &c->table[hash & c->table_mask];
+	if (!record) {
+		__builtin_prefetch(slot);
+	} else if (*slot && SLOT_TAG(*slot) == SLOT_TAG(hash)) {
+		/* the stamp, and the key that may run into the next line */
+		__builtin_prefetch(c->data + SLOT_OFF(*slot));
+		__builtin_prefetch(c->data + SLOT_OFF(*slot) + REC_FIXED);
+	}
 }
 
 bool md_cache_lookup(const struct md_cache *c, const char *key,
@@ -387,7 +402,7 @@ bool md_cache_lookup(const struct md_cache *c, const char *key,
 	 * one that starts below c->len is whole). */
 	if (off < c->len && rec_is(c->data + off, key, keylen))
 		p = c->data + off;
-	else if (!(p = find_rec(c, key, keylen)))
+	else if (!(p = find_rec(c, key, keylen, md_key_hash(key, keylen))))
 		return false;
 	*hint = (uint32_t)(p - c->data) + get32(p);
 	if (!rec_stamp_ok(p, st))

@@ -128,13 +128,17 @@ int md_cache_load(struct md_cache *c, int dirfd, uint32_t uidvalidity,
 bool md_cache_lookup(const struct md_cache *c, const char *key,
 		     size_t keylen, const struct md_stamp *st,
 		     struct md_hvalues *out, uint32_t *hint);
-/* A scan's question: may the file with this key and d_ino skip its
- * fstatat() and take size and mtime from the cache?  Yes (*out filled)
- * only when the cache is trusted (see md_cache_fresh), has a record for
- * key with the same non-zero inode, and that record's mtime is older than
- * c->verified minus MD_CACHE_SETTLE_SECS. */
+/* A scan's question: may the file with this key (hash: md_key_hash of
+ * it) and d_ino skip its fstatat() and take size and mtime from the
+ * cache?  Yes (*out filled) only when the cache is trusted (see
+ * md_cache_fresh), has a record for key with the same non-zero inode, and
+ * that record's mtime is older than c->verified minus
+ * MD_CACHE_SETTLE_SECS.  c may be NULL (no). */
 bool md_cache_stamp(const struct md_cache *c, const char *key, size_t keylen,
-		    uint64_t ino, struct md_stamp *out);
+		    uint64_t hash, uint64_t ino, struct md_stamp *out);
+/* A hint that md_cache_stamp will soon ask about hash: fetch its table
+ * slot, or (record) the record the slot names.  Changes nothing. */
+void md_cache_prefetch(const struct md_cache *c, uint64_t hash, bool record);
 /* Stamps taken at verified (ns) may be trusted at now (ns): not in the
  * future, not older than MD_CACHE_TRUST_SECS. */
 bool md_cache_fresh(int64_t verified, int64_t now);

@@ -34,12 +34,14 @@
 struct scan_ent {
 	char *name;
 	size_t keylen;
+	uint64_t hash;		/* md_key_hash of the key */
 	bool in_new;
 	bool taken;
 	bool dup;		/* same key as another file: gets no UID */
+	unsigned char d_type;	/* readdir's */
 	off_t size;
 	int64_t mtime_ns;
-	uint64_t ino;
+	uint64_t ino;		/* readdir's d_ino */
 	int64_t verified_ns;	/* see struct md_msg */
 };
 
@@ -53,6 +55,11 @@ struct scan {
 	size_t statted, trusted;
 };
 
+/* Lookups of 50,000 keys in tables of 50,000 in another order are cache
+ * misses, one after the other; asking for the memory a few keys ahead
+ * lets them overlap. */
+#define AHEAD 8
+
 static void scan_free(struct scan *sc)
 {
 	const struct md_cache *cache = sc->cache;
@@ -65,8 +72,8 @@ static void scan_free(struct scan *sc)
 	sc->cache = cache;
 }
 
-static int scan_push(struct scan *sc, const char *name, size_t keylen,
-		     bool in_new, const struct md_stamp *st, int64_t verified)
+/* A readdir entry, its stamp still to come (see resolve). */
+static int scan_push(struct scan *sc, const struct dirent *d, bool in_new)
 {
 	struct scan_ent *e;
 
@@ -80,55 +87,84 @@ static int scan_push(struct scan *sc, const char *name, size_t keylen,
 		sc->cap = cap;
 	}
 	e = &sc->v[sc->n];
-	e->name = strdup(name);
+	memset(e, 0, sizeof(*e));
+	e->name = strdup(d->d_name);
 	if (!e->name)
 		return -1;
-	e->keylen = keylen;
+	e->keylen = md_name_keylen(e->name);
+	e->hash = md_key_hash(e->name, e->keylen);
 	e->in_new = in_new;
-	e->taken = false;
-	e->dup = false;
-	e->size = (off_t)st->size;
-	e->mtime_ns = st->mtime;
-	e->ino = st->ino;
-	e->verified_ns = verified;
+	e->d_type = d->d_type;
+	e->ino = d->d_ino;
 	sc->n++;
 	return 0;
 }
 
-/* The stamp of one directory entry: from the cache when it may be
- * trusted (DT_REG: readdir already said it is a file), else fstatat().
- * 1 skip it (not a regular file), -1 vanished (renamed meanwhile). */
-static int entry_stamp(struct scan *sc, int dfd, const struct dirent *e,
-		       size_t keylen, struct md_stamp *st, int64_t *verified)
+/* The stamp of one entry: from the cache when it may be trusted (DT_REG:
+ * readdir already said it is a file), else fstatat().  1 drop it (not a
+ * regular file), -1 vanished (renamed meanwhile). */
+static int entry_stamp(struct scan *sc, int dfd, struct scan_ent *e)
 {
+	struct md_stamp st;
 	struct stat sb;
 
 	if (e->d_type == DT_REG &&
-	    md_cache_stamp(sc->cache, e->d_name, keylen, e->d_ino, st)) {
-		*verified = sc->cache->verified;
+	    md_cache_stamp(sc->cache, e->name, e->keylen, e->hash, e->ino,
+			   &st)) {
+		e->size = (off_t)st.size;
+		e->mtime_ns = st.mtime;
+		e->verified_ns = sc->cache->verified;
 		sc->trusted++;
 		return 0;
 	}
 	sc->statted++;
-	if (fstatat(dfd, e->d_name, &sb, AT_SYMLINK_NOFOLLOW) < 0)
+	if (fstatat(dfd, e->name, &sb, AT_SYMLINK_NOFOLLOW) < 0)
 		return -1;
 	if (!S_ISREG(sb.st_mode))
 		return 1;
-	st->mtime = (int64_t)sb.st_mtim.tv_sec * 1000000000 +
-		    sb.st_mtim.tv_nsec;
-	st->size = (uint64_t)sb.st_size;
-	/* d_ino, not st_ino: the cache compares it with a later readdir's */
-	st->ino = e->d_ino;
-	*verified = sc->t0;
+	e->size = sb.st_size;
+	e->mtime_ns = (int64_t)sb.st_mtim.tv_sec * 1000000000 +
+		      sb.st_mtim.tv_nsec;
+	/* e->ino stays d_ino, not st_ino: the cache compares it with a
+	 * later readdir's */
+	e->verified_ns = sc->t0;
 	return 0;
 }
 
-/* One of new/ cur/.  A file that vanishes between readdir and stat was
- * renamed by someone else: *unstable asks the caller to scan again. */
+/* Stamps for v[from..n), dropping what is not a file. */
+static void resolve(struct scan *sc, int dfd, size_t from, bool *unstable)
+{
+	size_t w = from;
+
+	for (size_t i = from; i < sc->n; i++) {
+		int rc;
+
+		if (i + AHEAD < sc->n)
+			md_cache_prefetch(sc->cache, sc->v[i + AHEAD].hash,
+					  false);
+		if (i + AHEAD / 2 < sc->n)
+			md_cache_prefetch(sc->cache,
+					  sc->v[i + AHEAD / 2].hash, true);
+		rc = entry_stamp(sc, dfd, &sc->v[i]);
+		if (rc != 0) {
+			if (rc < 0)
+				*unstable = true;
+			free(sc->v[i].name);
+			continue;
+		}
+		sc->v[w++] = sc->v[i];
+	}
+	sc->n = w;
+}
+
+/* One of new/ cur/: its names first, then their stamps.  A file that
+ * vanishes between readdir and stat was renamed by someone else:
+ * *unstable asks the caller to scan again. */
 static int scan_sub(const char *dir, const char *sub, struct scan *sc,
 		    bool *unstable, struct pn_error *err)
 {
 	char path[4096], shown[400];
+	size_t first = sc->n;
 	struct dirent *e;
 	int dfd;
 	DIR *d;
@@ -142,30 +178,17 @@ static int scan_sub(const char *dir, const char *sub, struct scan *sc,
 		return pn_error_errno(err, errno, "%s", shown);
 	}
 	while ((e = readdir(d))) {
-		struct md_stamp st;
-		int64_t verified;
-		size_t keylen;
-		int rc;
-
 		/* Not a file for sure (a directory, a symlink, a FIFO) */
 		if (e->d_type != DT_REG && e->d_type != DT_UNKNOWN)
 			continue;
 		if (!md_name_valid(e->d_name))
 			continue;
-		keylen = md_name_keylen(e->d_name);
-		rc = entry_stamp(sc, dfd, e, keylen, &st, &verified);
-		if (rc < 0) {
-			*unstable = true;
-			continue;
-		}
-		if (rc > 0)
-			continue;
-		if (scan_push(sc, e->d_name, keylen, !strcmp(sub, "new"), &st,
-			      verified) < 0) {
+		if (scan_push(sc, e, !strcmp(sub, "new")) < 0) {
 			closedir(d);
 			return pn_error_set(err, PN_ENOMEM, "out of memory");
 		}
 	}
+	resolve(sc, dfd, first, unstable);
 	closedir(d);
 	return 0;
 }
@@ -181,16 +204,13 @@ static int64_t dir_mtime(const char *dir, const char *sub)
 	return (int64_t)st.st_mtim.tv_sec * 1000000000 + st.st_mtim.tv_nsec;
 }
 
-static bool key_eq(const struct scan_ent *e, const char *key, size_t keylen)
-{
-	return e->keylen == keylen && !memcmp(e->name, key, keylen);
-}
-
 /* The uidlist is matched to the files through a hash of the key
  * (sorting 50,000 long, similar names was most of an open's CPU). */
-static size_t key_hash(const char *key, size_t keylen)
+static bool key_eq(const struct scan_ent *e, uint64_t hash, const char *key,
+		   size_t keylen)
 {
-	return (size_t)md_key_hash(key, keylen);
+	return e->hash == hash && e->keylen == keylen &&
+	       !memcmp(e->name, key, keylen);
 }
 
 /* Index the entries by key; a second file with a key already seen (the
@@ -208,10 +228,10 @@ static int scan_index(struct scan *sc)
 	sc->hmask = size - 1;
 	for (size_t i = sc->n; i-- > 0;) {
 		struct scan_ent *e = &sc->v[i];
-		size_t h = key_hash(e->name, e->keylen) & sc->hmask;
+		size_t h = e->hash & sc->hmask;
 
 		while (sc->hash[h] && !key_eq(&sc->v[sc->hash[h] - 1],
-					      e->name, e->keylen))
+					      e->hash, e->name, e->keylen))
 			h = (h + 1) & sc->hmask;
 		if (sc->hash[h])
 			e->dup = true;
@@ -245,15 +265,28 @@ static int scan_folder(const char *dir, struct scan *sc, struct pn_error *err)
 	return 0;
 }
 
-static struct scan_ent *scan_find(struct scan *sc, const char *key,
-				  size_t keylen)
+static struct scan_ent *scan_find(struct scan *sc, uint64_t hash,
+				  const char *key, size_t keylen)
 {
-	size_t h = key_hash(key, keylen) & sc->hmask;
+	size_t h = hash & sc->hmask;
 
 	for (; sc->hash[h]; h = (h + 1) & sc->hmask)
-		if (key_eq(&sc->v[sc->hash[h] - 1], key, keylen))
+		if (key_eq(&sc->v[sc->hash[h] - 1], hash, key, keylen))
 			return &sc->v[sc->hash[h] - 1];
 	return NULL;
+}
+
+/* Stage 0: the slot for hash; 1: the entry in it; 2: its name. */
+static void scan_prefetch(const struct scan *sc, uint64_t hash, int stage)
+{
+	const uint32_t *slot = &sc->hash[hash & sc->hmask];
+
+	if (stage == 0)
+		__builtin_prefetch(slot);
+	else if (*slot && stage == 1)
+		__builtin_prefetch(&sc->v[*slot - 1]);
+	else if (*slot && sc->v[*slot - 1].hash == hash)
+		__builtin_prefetch(sc->v[*slot - 1].name);
 }
 
 /* ---- matching the uidlist ----------------------------------------------- */
@@ -271,9 +304,27 @@ static int keep_existing(struct md_uidlist *old, struct scan *sc,
 			 struct md_uidlist *out, struct scan_ent **map,
 			 bool *dropped)
 {
+	uint64_t ahead[AHEAD];
+
+	for (size_t i = 0; i < old->n && i < AHEAD; i++)
+		ahead[i] = md_key_hash(old->recs[i].key,
+				       strlen(old->recs[i].key));
 	for (size_t i = 0; i < old->n; i++) {
 		struct md_uid_rec *r = &old->recs[i];
-		struct scan_ent *e = scan_find(sc, r->key, strlen(r->key));
+		uint64_t hash = ahead[i % AHEAD];
+		struct scan_ent *e;
+
+		if (i + AHEAD < old->n) {
+			const char *k = old->recs[i + AHEAD].key;
+
+			ahead[i % AHEAD] = md_key_hash(k, strlen(k));
+			scan_prefetch(sc, ahead[i % AHEAD], 0);
+		}
+		if (i + AHEAD / 2 < old->n)
+			scan_prefetch(sc, ahead[(i + AHEAD / 2) % AHEAD], 1);
+		if (i + AHEAD / 4 < old->n)
+			scan_prefetch(sc, ahead[(i + AHEAD / 4) % AHEAD], 2);
+		e = scan_find(sc, hash, r->key, strlen(r->key));
 
 		if (!e || e->taken) {
 			*dropped = true;

@@ -73,7 +73,8 @@ static void fuzz_cache(const uint8_t *in, size_t len, bool forge)
 		struct md_stamp st = { 0 };
 
 		md_cache_lookup(&c, key, (size_t)n, &st, &v, &hint);
-		md_cache_stamp(&c, key, (size_t)n, 1, &st);
+		md_cache_stamp(&c, key, (size_t)n,
+			       md_key_hash(key, (size_t)n), 1, &st);
 	}
 	md_cache_free(&c);
 	free(buf);
