@@ -30,92 +30,27 @@ Dovecot looks at them.
 """
 
 import base64
-import imaplib
 import json
 import os
 import re
-import shutil
-import ssl
-import subprocess
 import sys
-import tempfile
-import traceback
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-REPO = os.path.dirname(os.path.dirname(HERE))
-sys.path.insert(0, HERE)
-POSTERN = os.path.abspath(os.environ.get("POSTERN") or os.path.join(REPO, "build", "postern"))
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import clitest  # noqa: E402 - next to this file
+from clitest import (  # noqa: E402
+    CTX,
+    Fail,
+    check,
+    eq,
+    imap,
+    mutf7,
+    ok,
+    run,
+    test)
 
-results = []
-CTX = {}
-
-
-class Fail(Exception):
-    pass
-
-
-def check(cond, what):
-    if not cond:
-        raise Fail(what)
-
-
-def eq(got, want, what=""):
-    if got != want:
-        raise Fail("%s: got %r, want %r" % (what, got, want))
-
-
-def test(fn):
-    results.append(fn)
-    return fn
 
 
 # ---- helpers -----------------------------------------------------------------
-
-def run(args, stdin=None, timeout=120):
-    p = subprocess.run([POSTERN] + args, input=stdin, env=CTX["env"],
-                       stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                       timeout=timeout, start_new_session=True)
-    err = p.stderr.decode("utf-8", "replace")
-    # Under ASan/UBSan an expected exit status must not hide a report.
-    for mark in ("ERROR: AddressSanitizer", "ERROR: LeakSanitizer", "runtime error:"):
-        if mark in err:
-            raise Fail("postern %s: sanitizer: %s" % (" ".join(args), err[-2000:]))
-    return p.returncode, p.stdout, err
-
-
-def ok(args, stdin=None):
-    rc, out, err = run(args, stdin)
-    if rc != 0:
-        raise Fail("postern %s: exit %d: %s" % (" ".join(args), rc, err.strip()))
-    return out
-
-
-def imap():
-    """An imaplib connection as alice over implicit TLS."""
-    info = CTX["info"]
-    ctx = ssl.create_default_context(cafile=info["ca"])
-    c = imaplib.IMAP4_SSL(info["host"], info["imaps_port"], ssl_context=ctx)
-    c.login("alice", info["users"]["alice"])
-    return c
-
-
-def mutf7(name):
-    """RFC 3501 5.1.3 modified UTF-7 (for imaplib, which does not)."""
-    out, run_ = [], []
-
-    def flush():
-        if run_:
-            b = "".join(run_).encode("utf-16-be")
-            out.append("&" + base64.b64encode(b).decode().rstrip("=").replace("/", ",") + "-")
-            run_.clear()
-    for ch in name:
-        if 0x20 <= ord(ch) <= 0x7e:
-            flush()
-            out.append("&-" if ch == "&" else ch)
-        else:
-            run_.append(ch)
-    flush()
-    return "".join(out)
 
 
 def imap_fetch_raw(mailbox, uid, item="BODY.PEEK[]"):
@@ -822,71 +757,13 @@ def fetch_fresh_maildir_writes_nothing():
 
 # ---- driver -----------------------------------------------------------------------
 
-def setup(tmp):
-    import dovecot  # noqa: E402 - the harness lives next to this file
-    info = dovecot.start(os.path.join(tmp, "dovecot"))
-    CTX["dovecot"] = dovecot
-    CTX["info"] = info
-    CTX["tmp"] = tmp
+def prepare():
+    """alice's Maildir, seen directly, and her mailboxes filled."""
+    info = CTX["info"]
     CTX["alice"] = os.path.join(info["mail_root"], "alice")
     CTX["md"] = "maildir:" + CTX["alice"]
-    xdg = os.path.join(tmp, "xdg")
-    os.makedirs(os.path.join(xdg, "postern"))
-    cfg = os.path.join(xdg, "postern", "config")
-    pw = info["users"]["alice"]
-    with open(cfg, "w") as f:
-        f.write("[account dv]\nhost = %s\nport = %d\ntls = starttls\nuser = alice\n"
-                "password_command = echo %s\ncafile = %s\n"
-                % (info["host"], info["imap_port"], pw, info["ca"]))
-    os.chmod(cfg, 0o600)
-    env = dict(os.environ)
-    env["XDG_CONFIG_HOME"] = xdg
-    env["HOME"] = tmp
-    env.pop("POSTERN_TRACE", None)
-    CTX["env"] = env
-    return dovecot
-
-
-def main():
-    tmp = tempfile.mkdtemp(prefix="postern-cli-store-")
-    os.chmod(tmp, 0o755)
-    print("1..%d" % len(results))
-    harness, why = None, None
-    if not os.access(POSTERN, os.X_OK):
-        why = "postern binary not found at %s (set $POSTERN)" % POSTERN
-    else:
-        try:
-            harness = setup(tmp)
-        except Exception as e:  # noqa: BLE001 - any harness failure fails every test
-            why = "cannot start Dovecot: %s" % e
-        if not why:
-            try:
-                populate()
-            except Exception as e:  # noqa: BLE001
-                why = "cannot fill alice's mailboxes with imaplib: %s" % e
-    failed = 0
-    try:
-        for i, fn in enumerate(results, 1):
-            if why:
-                failed += 1
-                print("not ok %d - %s # %s" % (i, fn.__name__, why))
-                continue
-            try:
-                fn()
-                print("ok %d - %s" % (i, fn.__name__))
-            except Exception as e:  # noqa: BLE001
-                failed += 1
-                print("not ok %d - %s" % (i, fn.__name__))
-                text = str(e) if isinstance(e, Fail) else traceback.format_exc()
-                for line in text.splitlines():
-                    print("# " + line)
-            sys.stdout.flush()
-    finally:
-        if harness:
-            harness.stop(os.path.join(tmp, "dovecot"))
-        shutil.rmtree(tmp, ignore_errors=True)
-    return 1 if failed else 0
+    populate()
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(clitest.main("postern-cli-store-", prepare=prepare))

@@ -19,85 +19,37 @@ harness cannot start, every test fails saying why.
 """
 
 import base64
-import imaplib
 import os
 import re
 import shlex
 import shutil
-import ssl
 import stat
 import subprocess
 import sys
-import tempfile
 import time
-import traceback
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-REPO = os.path.dirname(os.path.dirname(HERE))
-sys.path.insert(0, HERE)
-POSTERN = os.path.abspath(os.environ.get("POSTERN") or os.path.join(REPO, "build", "postern"))
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import clitest  # noqa: E402 - next to this file
+from clitest import (  # noqa: E402
+    CTX,
+    Fail,
+    POSTERN,
+    check,
+    eq,
+    imap,
+    mutf7,
+    test)
+
+
 TMUX = shutil.which("tmux")
 WAIT = 10.0
-
-results = []
-CTX = {}
-
-
-class Fail(Exception):
-    pass
-
-
-def check(cond, what):
-    if not cond:
-        raise Fail(what)
-
-
-def eq(got, want, what=""):
-    if got != want:
-        raise Fail("%s: got %r, want %r" % (what, got, want))
-
-
-def test(fn):
-    results.append(fn)
-    return fn
 
 
 # ---- helpers -----------------------------------------------------------------
 
 def run(args, stdin=None, timeout=60):
     """postern without a terminal (a new session: no /dev/tty either)."""
-    p = subprocess.run([POSTERN] + args, input=stdin, env=CTX["env"],
-                       stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                       timeout=timeout, start_new_session=True)
-    return p.returncode, p.stdout, p.stderr.decode("utf-8", "replace")
-
-
-def imap(user="alice"):
-    """An imaplib connection over implicit TLS."""
-    info = CTX["info"]
-    ctx = ssl.create_default_context(cafile=info["ca"])
-    c = imaplib.IMAP4_SSL(info["host"], info["imaps_port"], ssl_context=ctx)
-    c.login(user, info["users"][user])
-    return c
-
-
-def mutf7(name):
-    """RFC 3501 5.1.3 modified UTF-7 (for imaplib, which does not)."""
-    out, run_ = [], []
-
-    def flush():
-        if run_:
-            b = "".join(run_).encode("utf-16-be")
-            out.append("&" + base64.b64encode(b).decode().rstrip("=").replace("/", ",") + "-")
-            run_.clear()
-    for ch in name:
-        if 0x20 <= ord(ch) <= 0x7e:
-            flush()
-            out.append("&-" if ch == "&" else ch)
-        else:
-            run_.append(ch)
-    flush()
-    return "".join(out)
+    return clitest.run(args, stdin, timeout, new_session=True)
 
 
 def imap_create(name):
@@ -848,72 +800,18 @@ def maildir_target_refused():
 
 # ---- driver -----------------------------------------------------------------------
 
-def setup(tmp):
-    import dovecot  # noqa: E402 - the harness lives next to this file
-    info = dovecot.start(os.path.join(tmp, "dovecot"))
-    CTX["info"] = info
-    CTX["tmp"] = tmp
-    xdg = os.path.join(tmp, "xdg")
-    os.makedirs(os.path.join(xdg, "postern"))
-    cfg = os.path.join(xdg, "postern", "config")
-    pw = info["users"]["alice"]
-    with open(cfg, "w") as f:
-        f.write("[account dv]\nhost = %s\nport = %d\ntls = starttls\nuser = alice\n"
-                "password_command = echo %s\ncafile = %s\n\n"
-                "[account dvs]\nhost = %s\nport = %d\ntls = implicit\nuser = alice\n"
-                "password_command = echo %s\ncafile = %s\n"
-                % (info["host"], info["imap_port"], pw, info["ca"],
-                   info["host"], info["imaps_port"], pw, info["ca"]))
-    os.chmod(cfg, 0o600)
+def prepare():
+    """A terminal of our own: tmux's socket and the history in the test's
+    directory, colour left to each test."""
+    tmp = CTX["tmp"]
     CTX["state"] = os.path.join(tmp, "state")
-    env = dict(os.environ)
-    env["XDG_CONFIG_HOME"] = xdg
+    env = CTX["env"]
     env["XDG_STATE_HOME"] = CTX["state"]
-    env["HOME"] = tmp
     env["TMUX_TMPDIR"] = tmp
     env["TERM"] = "xterm-256color"
     env.pop("TMUX", None)
-    env.pop("POSTERN_TRACE", None)
     env.pop("NO_COLOR", None)
-    CTX["env"] = env
-    return dovecot
-
-
-def main():
-    tmp = tempfile.mkdtemp(prefix="postern-repl-")
-    os.chmod(tmp, 0o755)
-    print("1..%d" % len(results))
-    harness, why = None, None
-    if not os.access(POSTERN, os.X_OK):
-        why = "postern binary not found at %s (set $POSTERN)" % POSTERN
-    else:
-        try:
-            harness = setup(tmp)
-        except Exception as e:  # noqa: BLE001 - any harness failure fails every test
-            why = "cannot start Dovecot: %s" % e
-    failed = 0
-    try:
-        for i, fn in enumerate(results, 1):
-            if why:
-                failed += 1
-                print("not ok %d - %s # %s" % (i, fn.__name__, why))
-                continue
-            try:
-                fn()
-                print("ok %d - %s" % (i, fn.__name__))
-            except Exception as e:  # noqa: BLE001
-                failed += 1
-                print("not ok %d - %s" % (i, fn.__name__))
-                text = str(e) if isinstance(e, Fail) else traceback.format_exc()
-                for line in text.splitlines():
-                    print("# " + line)
-            sys.stdout.flush()
-    finally:
-        if harness:
-            harness.stop(os.path.join(tmp, "dovecot"))
-        shutil.rmtree(tmp, ignore_errors=True)
-    return 1 if failed else 0
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(clitest.main("postern-repl-", prepare=prepare))
