@@ -31,9 +31,10 @@
    folder (scan, stat, dovecot-uidlist: maildir/folder.c) and for
    md_folder_index itself.
 
-Wall time is measured around the run (GNU time's %e has 10 ms steps);
-max RSS comes from GNU time (-f %M): a child forked straight from Python
-would report Python's own peak RSS.
+Wall time is measured around the run (GNU time's %e has 10 ms steps)
+with a blocking wait (a wait with a timeout polls and rounds up to the
+next poll, up to 50 ms); max RSS comes from GNU time (-f %M): a child
+forked straight from Python would report Python's own peak RSS.
 Exits 0 when everything ran (a MISS is a result), 1 when something could
 not run.  The temporary directory is removed (--keep DIR keeps the
 Maildir, --reuse DIR starts from one).
@@ -48,6 +49,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -86,11 +88,23 @@ def timed(argv, workdir, env=None):
     efile = os.path.join(workdir, "stderr.out")
     with open(efile, "wb") as err:
         t0 = time.monotonic()
-        p = subprocess.run([GNU_TIME, "-q", "-f", "%M", "-o", tfile] +
-                           argv, stdin=subprocess.DEVNULL,
-                           stdout=subprocess.DEVNULL, stderr=err, env=env,
-                           timeout=RUN_TIMEOUT)
+        p = subprocess.Popen([GNU_TIME, "-q", "-f", "%M", "-o", tfile] +
+                             argv, stdin=subprocess.DEVNULL,
+                             stdout=subprocess.DEVNULL, stderr=err, env=env)
+        # Not subprocess.run(timeout=): a wait with a timeout polls, with
+        # sleeps doubling up to 50 ms, so every wall time came out as the
+        # next poll (anything from 64 to 113 ms read 0.114 s).  A blocking
+        # wait, and a timer to kill a run that hangs.
+        hung = threading.Event()
+        killer = threading.Timer(RUN_TIMEOUT, lambda: (hung.set(), p.kill()))
+        killer.start()
+        try:
+            p.wait()
+        finally:
+            killer.cancel()
         wall = time.monotonic() - t0
+    if hung.is_set():
+        raise subprocess.TimeoutExpired(argv, RUN_TIMEOUT)
     with open(efile, "rb") as f:
         note = f.read().decode(errors="replace").strip().splitlines()
     if p.returncode != 0:
