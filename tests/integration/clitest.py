@@ -101,6 +101,43 @@ def mutf7(name):
     return "".join(out)
 
 
+def imap_fetch_raw(mailbox, uid, item="BODY.PEEK[]"):
+    """What imaplib fetches of one message (read-only)."""
+    c = imap()
+    try:
+        c.select(mailbox, readonly=True)
+        typ, data = c.uid("FETCH", str(uid), "(%s)" % item)
+        check(typ == "OK", "imaplib FETCH %s" % typ)
+        for d in data:
+            if isinstance(d, tuple):
+                return d[1]
+        raise Fail("imaplib: no literal for UID %s in %s: %r" % (uid, mailbox, data))
+    finally:
+        c.logout()
+
+
+def message(subject, body=b"hello\r\n", extra=b""):
+    return (b"From: Ann Example <ann@example.org>\r\nTo: bob@example.org\r\n"
+            b"Subject: " + subject + b"\r\nDate: Wed, 25 Nov 2026 16:21:03 +0000\r\n"
+            b"Message-ID: <" + subject.replace(b" ", b".") + b"@example.org>\r\n" +
+            extra + b"\r\n" + body)
+
+
+ATTACHMENT = bytes(range(256)) * 40
+
+
+def multipart(subject):
+    """A text part and ATTACHMENT in base64."""
+    att = base64.encodebytes(ATTACHMENT).replace(b"\n", b"\r\n")
+    body = (b"--b1\r\nContent-Type: text/plain; charset=utf-8\r\n\r\nsee attached\r\n"
+            b"--b1\r\nContent-Type: application/octet-stream; name=\"data.bin\"\r\n"
+            b"Content-Disposition: attachment; filename=\"data.bin\"\r\n"
+            b"Content-Transfer-Encoding: base64\r\n\r\n" + att +
+            b"--b1--\r\n")
+    return message(subject, body,
+                   b"MIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=b1\r\n")
+
+
 def start(tmp):
     """Dovecot, the config with the dv and dvs accounts, CTX filled."""
     import dovecot  # noqa: E402 - the harness lives next to this file

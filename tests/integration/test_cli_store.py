@@ -43,28 +43,14 @@ from clitest import (  # noqa: E402
     check,
     eq,
     imap,
+    imap_fetch_raw,
     mutf7,
     ok,
     run,
     test)
 
 
-
 # ---- helpers -----------------------------------------------------------------
-
-
-def imap_fetch_raw(mailbox, uid, item="BODY.PEEK[]"):
-    c = imap()
-    try:
-        c.select(mailbox, readonly=True)
-        typ, data = c.uid("FETCH", str(uid), "(%s)" % item)
-        check(typ == "OK", "imaplib FETCH %s" % typ)
-        for d in data:
-            if isinstance(d, tuple):
-                return d[1]
-        raise Fail("imaplib: no literal for UID %s in %s: %r" % (uid, mailbox, data))
-    finally:
-        c.logout()
 
 
 FLAGS_RE = re.compile(rb"FLAGS \(([^)]*)\)")

@@ -37,6 +37,9 @@ from clitest import (  # noqa: E402
     check,
     eq,
     imap,
+    imap_fetch_raw,
+    message,
+    multipart,
     mutf7,
     test)
 
@@ -57,20 +60,6 @@ def imap_create(name):
     try:
         typ, data = c.create('"%s"' % mutf7(name))
         check(typ == "OK" or b"exists" in data[0], "imaplib CREATE %s: %r" % (name, data))
-    finally:
-        c.logout()
-
-
-def imap_fetch_raw(mailbox, uid, item="BODY.PEEK[]"):
-    c = imap()
-    try:
-        c.select(mailbox, readonly=True)
-        typ, data = c.uid("FETCH", str(uid), "(%s)" % item)
-        check(typ == "OK", "imaplib FETCH %s" % typ)
-        for d in data:
-            if isinstance(d, tuple):
-                return d[1]
-        raise Fail("imaplib: no literal for UID %s: %r" % (uid, data))
     finally:
         c.logout()
 
@@ -100,27 +89,6 @@ def write(name, data):
 def read(p):
     with open(p, "rb") as f:
         return f.read()
-
-
-def message(subject, body=b"hello\r\n", extra=b""):
-    return (b"From: Ann Example <ann@example.org>\r\nTo: bob@example.org\r\n"
-            b"Subject: " + subject + b"\r\nDate: Wed, 25 Nov 2026 16:21:03 +0000\r\n"
-            b"Message-ID: <" + subject.replace(b" ", b".") + b"@example.org>\r\n" +
-            extra + b"\r\n" + body)
-
-
-ATTACHMENT = bytes(range(256)) * 40
-
-
-def multipart(subject):
-    att = base64.encodebytes(ATTACHMENT).replace(b"\n", b"\r\n")
-    body = (b"--b1\r\nContent-Type: text/plain; charset=utf-8\r\n\r\nsee attached\r\n"
-            b"--b1\r\nContent-Type: application/octet-stream; name=\"data.bin\"\r\n"
-            b"Content-Disposition: attachment; filename=\"data.bin\"\r\n"
-            b"Content-Transfer-Encoding: base64\r\n\r\n" + att +
-            b"--b1--\r\n")
-    return message(subject, body,
-                   b"MIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=b1\r\n")
 
 
 def trace_lines(p):
