@@ -15,6 +15,8 @@ A test file registers its tests with @test, in order, and ends with
 import base64
 import imaplib
 import os
+import pty
+import re
 import shutil
 import ssl
 import subprocess
@@ -114,6 +116,52 @@ def imap_fetch_raw(mailbox, uid, item="BODY.PEEK[]"):
         raise Fail("imaplib: no literal for UID %s in %s: %r" % (uid, mailbox, data))
     finally:
         c.logout()
+
+
+def imap_append(mailbox, data, flags=None):
+    """imaplib's APPEND; the new UID (from APPENDUID)."""
+    c = imap()
+    try:
+        typ, resp = c.append(mailbox, flags, None, data)
+        check(typ == "OK", "imaplib APPEND: %r" % resp)
+        m = re.search(rb"APPENDUID (\d+) (\d+)", resp[0])
+        return int(m.group(2))
+    finally:
+        c.logout()
+
+
+APPENDED = re.compile(r"^(.*): appended as UID (\d+) \(UIDVALIDITY (\d+)\)$")
+
+
+def appended(out):
+    """postern append's lines: [(file, uid, uidvalidity)]."""
+    rows = []
+    for line in out.decode().splitlines():
+        m = APPENDED.match(line)
+        check(m, "append line %r" % line)
+        rows.append((m.group(1), int(m.group(2)), int(m.group(3))))
+    return rows
+
+
+def run_on_tty(args):
+    """postern ARGS with stdout on a pseudo-terminal: (status, what the
+    terminal got)."""
+    master, slave = pty.openpty()
+    p = subprocess.Popen([POSTERN] + args, stdout=slave, stderr=subprocess.PIPE,
+                         stdin=subprocess.DEVNULL, env=CTX["env"])
+    os.close(slave)
+    seen = b""
+    while True:
+        try:
+            chunk = os.read(master, 65536)
+        except OSError:
+            break
+        if not chunk:
+            break
+        seen += chunk
+    p.wait(timeout=30)
+    os.close(master)
+    return p.returncode, seen
 
 
 def message(subject, body=b"hello\r\n", extra=b""):

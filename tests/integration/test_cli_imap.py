@@ -23,16 +23,18 @@ import clitest  # noqa: E402 - next to this file
 from clitest import (  # noqa: E402
     ATTACHMENT,
     CTX,
-    POSTERN,
+    appended,
     check,
     eq,
     imap,
+    imap_append,
     imap_fetch_raw,
     message,
     multipart,
     mutf7,
     ok,
     run,
+    run_on_tty,
     test)
 
 
@@ -45,17 +47,6 @@ def imap_flags(mailbox, uid):
         c.select(mailbox, readonly=True)
         typ, data = c.uid("FETCH", str(uid), "(FLAGS INTERNALDATE)")
         return data[0].decode()
-    finally:
-        c.logout()
-
-
-def imap_append(mailbox, data, flags=None):
-    c = imap()
-    try:
-        typ, resp = c.append(mailbox, flags, None, data)
-        check(typ == "OK", "imaplib APPEND: %r" % resp)
-        m = re.search(rb"APPENDUID (\d+) (\d+)", resp[0])
-        return int(m.group(2))
     finally:
         c.logout()
 
@@ -74,18 +65,6 @@ def write(name, data):
     with open(path, "wb") as f:
         f.write(data)
     return path
-
-
-APPENDED = re.compile(r"^(.*): appended as UID (\d+) \(UIDVALIDITY (\d+)\)$")
-
-
-def appended(out):
-    rows = []
-    for line in out.decode().splitlines():
-        m = APPENDED.match(line)
-        check(m, "append line %r" % line)
-        rows.append((m.group(1), int(m.group(2)), int(m.group(3))))
-    return rows
 
 
 # ---- ls ---------------------------------------------------------------------
@@ -279,24 +258,9 @@ def fetch_list_and_json():
 
 @test
 def fetch_sanitises_for_a_terminal():
-    import pty
     uid = imap_append("INBOX", message(b"evil \x1b]0;pwned\x07 \x1b[31mred \xe2\x80\xaeabc"))
-    master, slave = pty.openpty()
-    p = subprocess.Popen([POSTERN, "fetch", "dv", "INBOX", "--uid", str(uid)], stdout=slave,
-                         stderr=subprocess.PIPE, stdin=subprocess.DEVNULL, env=CTX["env"])
-    os.close(slave)
-    seen = b""
-    while True:
-        try:
-            chunk = os.read(master, 65536)
-        except OSError:
-            break
-        if not chunk:
-            break
-        seen += chunk
-    p.wait(timeout=30)
-    os.close(master)
-    eq(p.returncode, 0, "status")
+    rc, seen = run_on_tty(["fetch", "dv", "INBOX", "--uid", str(uid)])
+    eq(rc, 0, "status")
     check(b"evil" in seen and b"red" in seen, "subject shown: %r" % seen)
     check(b"\x1b" not in seen and b"\x07" not in seen, "control bytes reached the tty: %r" % seen)
     check("\u202e".encode() not in seen, "bidi override reached the tty")

@@ -40,6 +40,7 @@ import clitest  # noqa: E402 - next to this file
 from clitest import (  # noqa: E402
     CTX,
     Fail,
+    appended,
     check,
     eq,
     imap,
@@ -480,17 +481,6 @@ def ls_status_json_same():
 
 
 # ---- append into the Maildir, then Dovecot ---------------------------------------
-
-APPENDED = re.compile(r"^(.*): appended as UID (\d+) \(UIDVALIDITY (\d+)\)$")
-
-
-def appended(out):
-    rows = []
-    for line in out.decode().splitlines():
-        m = APPENDED.match(line)
-        check(m, "append line %r" % line)
-        rows.append((m.group(1), int(m.group(2)), int(m.group(3))))
-    return rows
 
 
 @test

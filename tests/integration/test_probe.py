@@ -12,7 +12,6 @@ When the harness cannot start, every test fails saying why.
 import json
 import os
 import re
-import subprocess
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -20,14 +19,13 @@ import clitest  # noqa: E402 - next to this file
 from clitest import (  # noqa: E402
     CTX,
     Fail,
-    POSTERN,
     check,
     eq,
     imap,
     ok,
     run,
+    run_on_tty,
     test)
-
 
 
 SECTIONS = ["Connection", "TLS", "Greeting", "Capabilities", "Auth mechanisms", "Namespace",
@@ -328,27 +326,12 @@ for line in sys.stdin.buffer:
 
 @test
 def greeting_sanitised_on_a_tty():
-    import pty
     script = os.path.join(CTX["tmp"], "fake_server.py")
     with open(script, "w") as f:
         f.write(FAKE_SERVER)
     tunnel = "%s %s" % (sys.executable, script)
-    master, slave = pty.openpty()
-    p = subprocess.Popen([POSTERN, "probe", "--tunnel", tunnel, "--no-login"], stdout=slave,
-                         stderr=subprocess.PIPE, stdin=subprocess.DEVNULL, env=CTX["env"])
-    os.close(slave)
-    seen = b""
-    while True:
-        try:
-            chunk = os.read(master, 65536)
-        except OSError:
-            break
-        if not chunk:
-            break
-        seen += chunk
-    p.wait(timeout=30)
-    os.close(master)
-    eq(p.returncode, 0, "status")
+    rc, seen = run_on_tty(["probe", "--tunnel", tunnel, "--no-login"])
+    eq(rc, 0, "status")
     check(b"evil" in seen and b"red" in seen, "greeting shown: %r" % seen)
     check(b"\x1b" not in seen and b"\x07" not in seen, "control bytes reached the tty: %r" % seen)
     check("\u202e".encode() not in seen, "bidi override reached the tty")

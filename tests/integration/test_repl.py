@@ -37,6 +37,7 @@ from clitest import (  # noqa: E402
     check,
     eq,
     imap,
+    imap_append,
     imap_fetch_raw,
     message,
     multipart,
@@ -60,17 +61,6 @@ def imap_create(name):
     try:
         typ, data = c.create('"%s"' % mutf7(name))
         check(typ == "OK" or b"exists" in data[0], "imaplib CREATE %s: %r" % (name, data))
-    finally:
-        c.logout()
-
-
-def imap_append(mailbox, data, flags=None):
-    c = imap()
-    try:
-        typ, resp = c.append(mailbox, flags, None, data)
-        check(typ == "OK", "imaplib APPEND: %r" % resp)
-        m = re.search(rb"APPENDUID (\d+) (\d+)", resp[0])
-        return int(m.group(2))
     finally:
         c.logout()
 
