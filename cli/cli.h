@@ -333,6 +333,12 @@ int cli_session_open(const char *cmd, const struct cli_conn_opts *o,
 /* LOGOUT (errors ignored: the work is done), close, free. */
 void cli_session_close(struct cli_session *s);
 
+/* The single TARGET operand after the options (none with --tunnel) of
+ * ls, repl and probe: CLI_OK with *target_out (NULL with --tunnel), else
+ * the usage error printed.  maildir: the message offers a Maildir too. */
+int cli_one_target(const char *cmd, const struct cli_conn_opts *o, int argc,
+		   char **argv, bool maildir, const char **target_out);
+
 struct pn_buf;
 /* Ask on /dev/tty with echo off (the terminal restored on a signal);
  * out should be a secret buffer (pn_buf_init_secret). */

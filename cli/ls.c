@@ -269,6 +269,7 @@ int cli_ls(int argc, char **argv)
 	};
 	struct cli_conn_opts o = { 0 };
 	bool status = false, json = false;
+	const char *target;
 	int c, r;
 
 	opterr = 0;
@@ -288,10 +289,7 @@ int cli_ls(int argc, char **argv)
 			return cli_getopt_error(CMD, c, argv, opts);
 		}
 	}
-	if (!o.tunnel && optind >= argc)
-		return cli_usage(CMD, "missing TARGET (an account, an imap:// or imaps:// URL, a Maildir, or --tunnel CMD)");
-	if (argc - optind > (o.tunnel ? 0 : 1))
-		return cli_usage(CMD, "unexpected argument '%s'",
-				 argv[optind + (o.tunnel ? 0 : 1)]);
-	return run(&o, o.tunnel ? NULL : argv[optind], status, json);
+	if ((r = cli_one_target(CMD, &o, argc, argv, true, &target)) != CLI_OK)
+		return r;
+	return run(&o, target, status, json);
 }

@@ -1099,13 +1099,8 @@ int cli_probe(int argc, char **argv)
 			return cli_getopt_error(CMD, c, argv, opts);
 		}
 	}
-	if (!o.tunnel && optind >= argc)
-		return cli_usage(CMD, "missing TARGET (an account, an imap:// "
-				      "or imaps:// URL, or --tunnel CMD)");
-	if (argc - optind > (o.tunnel ? 0 : 1))
-		return cli_usage(CMD, "unexpected argument '%s'",
-				 argv[optind + (o.tunnel ? 0 : 1)]);
-	target = o.tunnel ? NULL : argv[optind];
+	if ((r = cli_one_target(CMD, &o, argc, argv, false, &target)) != CLI_OK)
+		return r;
 	if (cli_target_maildir(target, &path)) {
 		cli_error(
 		    CMD,

@@ -102,6 +102,7 @@ int cli_repl(int argc, char **argv)
 	struct cli_conn_opts o = { 0 };
 	struct repl_opts ro;
 	char *cmds[MAX_COMMANDS];
+	const char *target;
 	int c, r;
 
 	memset(&ro, 0, sizeof(ro));
@@ -130,12 +131,9 @@ int cli_repl(int argc, char **argv)
 			return cli_getopt_error(CMD, c, argv, opts);
 		}
 	}
-	if (!o.tunnel && optind >= argc)
-		return cli_usage(CMD, "missing TARGET (an account, an imap:// or imaps:// URL, or --tunnel CMD)");
-	if (argc - optind > (o.tunnel ? 0 : 1))
-		return cli_usage(CMD, "unexpected argument '%s'",
-				 argv[optind + (o.tunnel ? 0 : 1)]);
-	r = run(&o, o.tunnel ? NULL : argv[optind], &ro);
+	if ((r = cli_one_target(CMD, &o, argc, argv, false, &target)) != CLI_OK)
+		return r;
+	r = run(&o, target, &ro);
 	fflush(stdout);
 	return r;
 }

@@ -643,6 +643,22 @@ int cli_session_open(const char *cmd, const struct cli_conn_opts *o,
 	return rc;
 }
 
+int cli_one_target(const char *cmd, const struct cli_conn_opts *o, int argc,
+		   char **argv, bool maildir, const char **target_out)
+{
+	int need = o->tunnel ? 0 : 1;
+
+	*target_out = NULL;
+	if (argc - optind < need)
+		return cli_usage(cmd, "missing TARGET (an account, an imap:// or imaps:// URL, %sor --tunnel CMD)",
+				 maildir ? "a Maildir, " : "");
+	if (argc - optind > need)
+		return cli_usage(cmd, "unexpected argument '%s'",
+				 argv[optind + need]);
+	*target_out = need ? argv[optind] : NULL;
+	return CLI_OK;
+}
+
 void cli_session_close(struct cli_session *s)
 {
 	struct pn_error err;
