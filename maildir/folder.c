@@ -244,9 +244,10 @@ static int scan_index(struct scan *sc)
 /* new/ before cur/: a file moving new/ -> cur/ meanwhile is then seen in
  * cur/.  A directory that changed during the scan (a rename inside cur/
  * can hide a file from readdir) is scanned again. */
-static int scan_folder(const char *dir, struct scan *sc, struct pn_error *err)
+static int scan_folder(const char *dir, struct scan *sc, int max_tries,
+		       struct pn_error *err)
 {
-	for (int tries = 0;; tries++) {
+	for (int tries = 1;; tries++) {
 		int64_t n0 = dir_mtime(dir, "new"), c0 = dir_mtime(dir, "cur");
 		bool unstable = false;
 
@@ -255,8 +256,9 @@ static int scan_folder(const char *dir, struct scan *sc, struct pn_error *err)
 		if (scan_sub(dir, "new", sc, &unstable, err) < 0 ||
 		    scan_sub(dir, "cur", sc, &unstable, err) < 0)
 			return -1;
-		if (tries < 20 && (unstable || n0 != dir_mtime(dir, "new") ||
-				   c0 != dir_mtime(dir, "cur")))
+		if (tries < max_tries &&
+		    (unstable || n0 != dir_mtime(dir, "new") ||
+		     c0 != dir_mtime(dir, "cur")))
 			continue;
 		break;
 	}
@@ -287,6 +289,89 @@ static void scan_prefetch(const struct scan *sc, uint64_t hash, int stage)
 		__builtin_prefetch(&sc->v[*slot - 1]);
 	else if (*slot && sc->v[*slot - 1].hash == hash)
 		__builtin_prefetch(sc->v[*slot - 1].name);
+}
+
+/* ---- confirming what looks expunged ------------------------------------ */
+
+/* readdir can miss a file that another process renames meanwhile (a flag
+ * change by Dovecot, mutt or mblaze): on ext4 the new name may land in a
+ * part of the hash order the scan has passed.  The mtime check in
+ * scan_folder() does not always see it (the directory's mtime is coarse,
+ * and a folder renamed in all the time never holds still), and a record
+ * dropped by mistake is a message that Dovecot numbers again.  So a
+ * record whose file is not in the scan is dropped only when two more
+ * scans cannot find it either (the files they see that the first missed
+ * are added to it); a real expunge costs those two scans. */
+#define CONFIRM_SCANS 3
+
+static size_t count_missing(const struct md_uidlist *old, struct scan *sc)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < old->n; i++) {
+		const char *k = old->recs[i].key;
+
+		if (!scan_find(sc, md_key_hash(k, strlen(k)), k, strlen(k)))
+			n++;
+	}
+	return n;
+}
+
+/* Moves the entries of more whose key sc lacks into sc; how many. */
+static ssize_t scan_absorb(struct scan *sc, struct scan *more)
+{
+	size_t added = 0;
+
+	for (size_t i = 0; i < more->n; i++) {
+		struct scan_ent *e = &more->v[i];
+
+		if (e->dup || scan_find(sc, e->hash, e->name, e->keylen))
+			continue;
+		if (sc->n == sc->cap) {
+			size_t cap = sc->cap ? sc->cap * 2 : 256;
+			void *p = realloc(sc->v, cap * sizeof(*sc->v));
+
+			if (!p)
+				return -1;
+			sc->v = p;
+			sc->cap = cap;
+		}
+		sc->v[sc->n++] = *e;
+		e->name = NULL;
+		added++;
+	}
+	if (!added)
+		return 0;
+	free(sc->hash);
+	sc->hash = NULL;
+	for (size_t i = 0; i < sc->n; i++)
+		sc->v[i].dup = false;
+	return scan_index(sc) < 0 ? -1 : (ssize_t)added;
+}
+
+static int confirm_missing(const char *dir, const struct md_uidlist *old,
+			   struct scan *sc, struct pn_error *err)
+{
+	size_t missing = count_missing(old, sc);
+
+	for (int i = 0; missing && i < CONFIRM_SCANS; i++) {
+		struct scan more = { .cache = sc->cache };
+		ssize_t added;
+
+		if (scan_folder(dir, &more, 2, err) < 0) {
+			scan_free(&more);
+			return -1;
+		}
+		added = scan_absorb(sc, &more);
+		scan_free(&more);
+		if (added < 0)
+			return pn_error_set(err, PN_ENOMEM, "out of memory");
+		if (added)
+			missing = count_missing(old, sc);
+		else if (i > 0)
+			break;	/* missed by three scans: gone */
+	}
+	return 0;
 }
 
 /* ---- matching the uidlist ----------------------------------------------- */
@@ -586,7 +671,8 @@ static int load(struct md_folder *f, const char *extra_key, bool locked,
 		goto out;
 	load_cache(f, &old, l->exists);
 	l->sc.cache = f->cache;
-	if (scan_folder(f->path, &l->sc, err) < 0)
+	if (scan_folder(f->path, &l->sc, 20, err) < 0 ||
+	    confirm_missing(f->path, &old, &l->sc, err) < 0)
 		goto out;
 	if (merge(&old, &l->sc, extra_key, &l->ul, &l->map, &l->dirty) < 0) {
 		pn_error_set(err, PN_ENOMEM, "out of memory");

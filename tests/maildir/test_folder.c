@@ -14,7 +14,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 #include <cmocka.h>
@@ -457,6 +459,100 @@ static void test_rename_race(void **state)
 	assert_int_equal(e->err.code, PN_ENOTFOUND);
 }
 
+/* Renames flags back and forth in cur/ until *stop (shared memory) is
+ * set, the way Dovecot or mutt flag messages behind our back; exits with
+ * 0 when it renamed anything. */
+static void renamer(const char *cur, volatile int *stop)
+{
+	unsigned long renamed = 0;
+
+	while (!*stop) {
+		DIR *d = opendir(cur);
+		struct dirent *de;
+
+		if (!d)
+			_exit(2);
+		while ((de = readdir(d)) && !*stop) {
+			char from[1024], to[1024], *info;
+
+			if (!(info = strstr(de->d_name, ":2,")))
+				continue;
+			snprintf(from, sizeof(from), "%s/%s", cur, de->d_name);
+			snprintf(to, sizeof(to), "%s/%.*s:2,%s", cur,
+				 (int)(info - de->d_name), de->d_name,
+				 strchr(info, 'F') ? "S" : "FS");
+			if (rename(from, to) == 0)
+				renamed++;
+		}
+		closedir(d);
+	}
+	_exit(renamed ? 0 : 1);
+}
+
+/* readdir misses a file that is renamed meanwhile often enough; a record
+ * dropped for it would be a message another reader numbers again.  With
+ * another process renaming all the time, every sync (with writes, from
+ * appends) must still see every message under its first UID. */
+static void test_sync_under_renamer(void **state)
+{
+	enum { N = 1500 };
+	struct env *e = *state;
+	char cur[512];
+	volatile int *stop;
+	int status, syncs = 0;
+	uint32_t next;
+	struct timespec t0, t;
+	pid_t pid;
+
+	for (int i = 0; i < N; i++) {
+		char rel[64];
+
+		snprintf(rel, sizeof(rel), "cur/%d.M%dP1.h,S=6:2,S", 1000 + i,
+			 i);
+		put(e, rel, "hello\n", 1000 + i);
+	}
+	open_inbox(e, false);
+	assert_int_equal(md_folder_count(e->f), N);
+	next = md_folder_uidnext(e->f);
+	assert_int_equal(next, N + 1);
+	stop = mmap(NULL, sizeof(*stop), PROT_READ | PROT_WRITE,
+		    MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	assert_true(stop != MAP_FAILED);
+	*stop = 0;
+	path_of(e, "cur", cur, sizeof(cur));
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0)
+		renamer(cur, stop);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	do {
+		bool changed;
+
+		if (syncs % 4 == 3)
+			next = append(e, "new one\n", 0, NULL, 0, 0) + 1;
+		else if (md_folder_rescan(e->f, &changed, &e->err) < 0)
+			fail_msg("rescan: %s", e->err.msg);
+		syncs++;
+		if (md_folder_count(e->f) != N + (size_t)syncs / 4)
+			break;
+		clock_gettime(CLOCK_MONOTONIC, &t);
+	} while (t.tv_sec - t0.tv_sec < 2);
+	*stop = 1;
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	assert_int_equal(md_folder_count(e->f), N + (size_t)syncs / 4);
+	/* no message numbered twice: the next UID is the appends' only */
+	assert_int_equal(md_folder_uidnext(e->f), next);
+	assert_int_equal(next, N + 1 + syncs / 4);
+	for (uint32_t uid = 1; uid <= N; uid++) {
+		const struct md_message *m = md_folder_by_uid(e->f, uid);
+
+		assert_non_null(m);
+		assert_int_equal(strtol(m->filename, NULL, 10), 999 + uid);
+	}
+	munmap((void *)stop, sizeof(*stop));
+}
+
 static void test_expunge(void **state)
 {
 	struct env *e = *state;
@@ -740,6 +836,7 @@ int main(void)
 		T(test_set_flags),
 		T(test_set_flags_keeps_unknown),
 		T(test_rename_race),
+		T(test_sync_under_renamer),
 		T(test_expunge),
 		T(test_copy),
 		T(test_copy_other_fs),
