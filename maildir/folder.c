@@ -73,10 +73,9 @@ static void scan_free(struct scan *sc)
 }
 
 /* A readdir entry, its stamp still to come (see resolve). */
-static int scan_push(struct scan *sc, const struct dirent *d, bool in_new)
+/* Room for one more entry at sc->v[sc->n]. */
+static int scan_room(struct scan *sc)
 {
-	struct scan_ent *e;
-
 	if (sc->n == sc->cap) {
 		size_t cap = sc->cap ? sc->cap * 2 : 256;
 		void *p = realloc(sc->v, cap * sizeof(*sc->v));
@@ -86,6 +85,15 @@ static int scan_push(struct scan *sc, const struct dirent *d, bool in_new)
 		sc->v = p;
 		sc->cap = cap;
 	}
+	return 0;
+}
+
+static int scan_push(struct scan *sc, const struct dirent *d, bool in_new)
+{
+	struct scan_ent *e;
+
+	if (scan_room(sc) < 0)
+		return -1;
 	e = &sc->v[sc->n];
 	memset(e, 0, sizeof(*e));
 	e->name = strdup(d->d_name);
@@ -327,15 +335,8 @@ static ssize_t scan_absorb(struct scan *sc, struct scan *more)
 
 		if (e->dup || scan_find(sc, e->hash, e->name, e->keylen))
 			continue;
-		if (sc->n == sc->cap) {
-			size_t cap = sc->cap ? sc->cap * 2 : 256;
-			void *p = realloc(sc->v, cap * sizeof(*sc->v));
-
-			if (!p)
-				return -1;
-			sc->v = p;
-			sc->cap = cap;
-		}
+		if (scan_room(sc) < 0)
+			return -1;
 		sc->v[sc->n++] = *e;
 		e->name = NULL;
 		added++;
