@@ -128,6 +128,11 @@ struct md_folder;
  * does.  A folder without a uidlist gets one Dovecot accepts
  * (UIDVALIDITY = now).  Read-only never writes anything.
  *
+ * A message another program renames during the scan (a flag change) can
+ * be missed by readdir; a uidlist record whose file is not seen is kept
+ * unless two more scans miss it too, so a message expunged elsewhere
+ * costs two extra scans and a busy folder never loses a UID.
+ *
  * Sizes and received times of the files the header cache knows (same
  * name up to ':', same inode) come from the cache, not from a stat:
  * Maildir files never change once delivered, only get renamed, and new,
