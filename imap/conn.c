@@ -348,6 +348,29 @@ static int feed(struct imap_conn *c, const struct imap_response **r_out,
 	return 0;
 }
 
+/* A transport error, named as "PEER: COMMAND: what".  The transport's
+ * own messages start with the peer already (a tunnel's exit status
+ * does): it is not said twice. */
+static void name_transport_error(const struct imap_conn *c,
+				 struct pn_error *err)
+{
+	size_t n = strlen(c->peer);
+
+	if (n && !strncmp(err->msg, c->peer, n) &&
+	    !strncmp(err->msg + n, ": ", 2)) {
+		struct pn_error rest = *err;
+
+		if (!c->head)
+			return;
+		memmove(rest.msg, err->msg + n + 2, strlen(err->msg + n + 2) + 1);
+		pn_error_prefix(&rest, "%s: %s", c->peer, c->head->name);
+		*err = rest;
+		return;
+	}
+	pn_error_prefix(err, "%s%s%s", c->peer, c->head ? ": " : "",
+			c->head ? c->head->name : "");
+}
+
 static int fill(struct imap_conn *c, unsigned timeout_ms, struct pn_error *err)
 {
 	size_t got = 0;
@@ -358,9 +381,7 @@ static int fill(struct imap_conn *c, unsigned timeout_ms, struct pn_error *err)
 	}
 	if (imap_transport_read(c->t, c->rbuf + c->rlen, c->rcap - c->rlen,
 				timeout_ms, &got, err) < 0) {
-		pn_error_prefix(err, "%s%s%s", c->peer,
-				c->head ? ": " : "",
-				c->head ? c->head->name : "");
+		name_transport_error(c, err);
 		return imap_conn_fail(c, err);
 	}
 	if (got == 0) {
@@ -431,7 +452,7 @@ int imap_conn_write(struct imap_conn *c, const void *buf, size_t len,
 		return -1;
 	}
 	if (imap_transport_write(c->t, buf, len, read_timeout(c), err) < 0) {
-		pn_error_prefix(err, "%s", c->peer);
+		name_transport_error(c, err);
 		return imap_conn_fail(c, err);
 	}
 	return 0;

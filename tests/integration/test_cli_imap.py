@@ -385,6 +385,20 @@ def target_tunnel_preauth():
 
 
 @test
+def tunnel_failure_named_once():
+    # a tunnel that dies says how, naming the tunnel once
+    rc, out, err = run(["ls", "--tunnel", "exit 3"])
+    eq((rc, out, err), (1, b"", "postern ls: tunnel 'exit 3': exited with "
+                        "status 3\n"), "a tunnel exiting at once")
+    rc, out, err = run(["fetch", "--tunnel",
+                        "echo '* PREAUTH hi'; read tag rest; exit 4",
+                        "INBOX"])
+    eq(rc, 1, "a tunnel exiting mid-command: status")
+    eq(err.count("tunnel '"), 1, "the tunnel named once: %r" % err)
+    check("exited with status 4" in err, "how it ended: %r" % err)
+
+
+@test
 def each_sasl_mechanism():
     for mech in ("auto", "plain", "login", "cram-md5"):
         out = ok(["ls", "dv", "--auth", mech]).decode()
