@@ -37,6 +37,7 @@ struct scan_ent {
 	uint64_t hash;		/* md_key_hash of the key */
 	bool in_new;
 	bool taken;
+	size_t rec;		/* when taken by a record: its index */
 	bool dup;		/* same key as another file: gets no UID */
 	unsigned char d_type;	/* readdir's */
 	off_t size;
@@ -384,13 +385,45 @@ static int time_order(const void *a, const void *b)
 	return md_name_time_cmp((*x)->name, (*y)->name);
 }
 
+/* Drops the records give_way() marked (UID 0), keeping map in step. */
+static void drop_given_way(struct md_uidlist *out, struct scan_ent **map)
+{
+	size_t w = 0;
+
+	for (size_t i = 0; i < out->n; i++) {
+		if (!out->recs[i].uid)
+			continue;
+		out->recs[w] = out->recs[i];
+		map[w] = map[i];
+		map[w]->rec = w;
+		w++;
+	}
+	out->n = w;
+}
+
+/* A file named twice in the uidlist (Dovecot gave it a new UID and kept
+ * the old line, "Duplicate file entry"): the later record wins, as in
+ * Dovecot, which deletes the old UID.  Keeping the earlier one would
+ * make Dovecot number the message yet again. */
+static void give_way(struct md_uidlist *out, struct scan_ent *e)
+{
+	struct md_uid_rec *earlier = &out->recs[e->rec];
+
+	free(earlier->key);
+	free(earlier->ext);
+	earlier->key = earlier->ext = NULL;
+	earlier->uid = 0;
+}
+
 /* Keep the records whose file exists, in UID order; map[i] is the scan
- * entry of out->recs[i].  Sets *dropped when a record had no file. */
+ * entry of out->recs[i].  Sets *dropped when a record had no file or
+ * gave way to a later one for the same file. */
 static int keep_existing(struct md_uidlist *old, struct scan *sc,
 			 struct md_uidlist *out, struct scan_ent **map,
 			 bool *dropped)
 {
 	uint64_t ahead[AHEAD];
+	bool gave_way = false;
 
 	for (size_t i = 0; i < old->n && i < AHEAD; i++)
 		ahead[i] = md_key_hash(old->recs[i].key,
@@ -412,11 +445,16 @@ static int keep_existing(struct md_uidlist *old, struct scan *sc,
 			scan_prefetch(sc, ahead[(i + AHEAD / 4) % AHEAD], 2);
 		e = scan_find(sc, hash, r->key, strlen(r->key));
 
-		if (!e || e->taken) {
+		if (!e) {
 			*dropped = true;
 			continue;
 		}
+		if (e->taken) {
+			give_way(out, e);
+			*dropped = gave_way = true;
+		}
 		e->taken = true;
+		e->rec = out->n;
 		map[out->n] = e;
 		/* the old list is thrown away: move its strings over */
 		if (md_uidlist_push_owned(out, r->uid, r->key, r->ext) < 0) {
@@ -425,6 +463,8 @@ static int keep_existing(struct md_uidlist *old, struct scan *sc,
 		}
 		r->key = r->ext = NULL;
 	}
+	if (gave_way)
+		drop_given_way(out, map);
 	return 0;
 }
 
@@ -473,7 +513,8 @@ static int merge(struct md_uidlist *old, struct scan *sc,
 		 const char *extra_key, struct md_uidlist *out,
 		 struct scan_ent ***map_out, bool *dirty)
 {
-	struct scan_ent **map = malloc((sc->n + 1) * sizeof(*map));
+	/* before drop_given_way(), a file named twice has two slots */
+	struct scan_ent **map = malloc((sc->n + old->n + 1) * sizeof(*map));
 	bool dropped = false;
 	size_t assigned = 0;
 

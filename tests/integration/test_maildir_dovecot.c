@@ -9,6 +9,8 @@
  * - postern writes (create, append, flags and keywords, expunge, copy,
  *   subscribe); Dovecot over IMAP shows the same, and its next APPEND
  *   takes the UID postern said was next.
+ * - a uidlist that names one file twice (as Dovecot leaves it after
+ *   renumbering a message) gives both the same UIDs.
  *
  * Dovecot runs mail access as the owner of the Maildir (nobody when the
  * tests run as root), so postern's writes happen under that effective
@@ -446,11 +448,79 @@ static void test_postern_to_dovecot(void **state)
 	free(root);
 }
 
+/* ---- a uidlist naming a file twice ------------------------------------- */
+
+static void put_file(const char *dir, const char *name, const char *text)
+{
+	char *path;
+	FILE *fp;
+
+	assert_true(asprintf(&path, "%s/%s", dir, name) > 0);
+	fp = fopen(path, "w");
+	assert_non_null(fp);
+	fputs(text, fp);
+	assert_int_equal(fclose(fp), 0);
+	free(path);
+}
+
+/* Dovecot keeps the old line when it renumbers a file it lost sight of,
+ * and then reads the later UID as the message's ("Duplicate file entry
+ * ... uid 2 -> 5"): postern must see the same UIDs, or it would rewrite
+ * the list with the old one and make Dovecot number the message again. */
+static void test_uidlist_naming_a_file_twice(void **state)
+{
+	static const char *const subs[] = { "", "/cur", "/new", "/tmp" };
+	struct md_store *s = NULL;
+	struct md_folder *f = NULL;
+	struct pn_error err;
+	char *root, *dir, *out;
+
+	(void)state;
+	need_dovecot();
+	root = user_root();
+	assert_true(asprintf(&dir, "%s/.Twice", root) > 0);
+	as_mail_user(true);
+	for (size_t i = 0; i < 4; i++) {
+		char *d;
+
+		assert_true(asprintf(&d, "%s%s", dir, subs[i]) > 0);
+		assert_int_equal(mkdir(d, 0700), 0);
+		free(d);
+	}
+	put_file(dir, "dovecot-uidlist",
+		 "3 V7 N9 G0123456789abcdef0123456789abcdef\n"
+		 "2 :1.M1P1.h,S=2,W=3\n"
+		 "3 :2.M1P1.h,S=2,W=3\n"
+		 "5 :1.M1P1.h,S=2,W=3\n"
+		 "6 :3.M1P1.h,S=2,W=3\n"
+		 "7 :2.M1P1.h,S=2,W=3\n"
+		 "8 :2.M1P1.h,S=2,W=3\n");
+	put_file(dir, "cur/1.M1P1.h,S=2,W=3:2,S", "a\n");
+	put_file(dir, "cur/2.M1P1.h,S=2,W=3:2,", "b\n");
+	put_file(dir, "cur/3.M1P1.h,S=2,W=3:2,F", "c\n");
+	as_mail_user(false);
+	/* postern first, read-only: the list as it is, before Dovecot
+	 * rewrites it */
+	assert_int_equal(md_store_open(root, MD_LAYOUT_AUTO, true, &s, &err), 0);
+	if (md_folder_open(s, "Twice", true, &f, &err) < 0)
+		fail_msg("%s", err.msg);
+	out = imap("fetch", "Twice", NULL, NULL, NULL);
+	compare(f, out);
+	assert_non_null(md_folder_by_uid(f, 5));
+	assert_non_null(md_folder_by_uid(f, 8));
+	md_folder_free(&f);
+	md_store_free(&s);
+	free(out);
+	free(dir);
+	free(root);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_dovecot_to_postern),
 		cmocka_unit_test(test_postern_to_dovecot),
+		cmocka_unit_test(test_uidlist_naming_a_file_twice),
 	};
 
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);

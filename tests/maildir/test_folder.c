@@ -253,6 +253,43 @@ static void test_duplicate_key(void **state)
 	free(ul);
 }
 
+/* A uidlist naming one file twice (Dovecot renumbered it and kept the
+ * old line): the later UID is the message's, as Dovecot reads it, and
+ * the rewritten list names the file once. */
+static void test_uidlist_names_file_twice(void **state)
+{
+	struct env *e = *state;
+	char *ul;
+
+	put(e, "dovecot-uidlist", "3 V7 N9 G0123456789abcdef0123456789abcdef\n"
+				  "2 :1.M1P1.h,S=2\n"
+				  "3 :2.M1P1.h\n"
+				  "5 :1.M1P1.h,S=2\n"
+				  "6 :3.M1P1.h\n"
+				  "7 :2.M1P1.h\n"
+				  "8 :2.M1P1.h\n", 0);
+	put(e, "cur/1.M1P1.h,S=2:2,S", "a\n", 0);
+	put(e, "cur/2.M1P1.h:2,", "b\n", 0);
+	put(e, "cur/3.M1P1.h:2,F", "c\n", 0);
+	open_inbox(e, false);
+	assert_int_equal(md_folder_count(e->f), 3);
+	assert_int_equal(md_folder_message(e->f, 0)->uid, 5);
+	assert_string_equal(md_folder_message(e->f, 0)->filename,
+			    "1.M1P1.h,S=2:2,S");
+	assert_int_equal(md_folder_message(e->f, 1)->uid, 6);
+	assert_int_equal(md_folder_message(e->f, 2)->uid, 8);
+	assert_string_equal(md_folder_by_uid(e->f, 8)->filename, "2.M1P1.h:2,");
+	assert_null(md_folder_by_uid(e->f, 2));
+	assert_null(md_folder_by_uid(e->f, 7));
+	assert_int_equal(md_folder_uidnext(e->f), 9);
+	ul = slurp(e, "dovecot-uidlist");
+	assert_string_equal(ul, "3 V7 N9 G0123456789abcdef0123456789abcdef\n"
+				"5 :1.M1P1.h,S=2\n"
+				"6 :3.M1P1.h\n"
+				"8 :2.M1P1.h\n");
+	free(ul);
+}
+
 static void test_append(void **state)
 {
 	struct env *e = *state;
@@ -830,6 +867,7 @@ int main(void)
 		T(test_uidlist_with_old_names),
 		T(test_new_files_time_order),
 		T(test_duplicate_key),
+		T(test_uidlist_names_file_twice),
 		T(test_append),
 		T(test_append_from_fd),
 		T(test_append_after_other_writer),
