@@ -405,9 +405,16 @@ static void drop_given_way(struct md_uidlist *out, struct scan_ent **map)
  * the old line, "Duplicate file entry"): the later record wins, as in
  * Dovecot, which deletes the old UID.  Keeping the earlier one would
  * make Dovecot number the message yet again. */
-static void give_way(struct md_uidlist *out, struct scan_ent *e)
+static void give_way(const struct md_folder *f, struct md_uidlist *out,
+		     struct scan_ent *e, uint32_t later)
 {
 	struct md_uid_rec *earlier = &out->recs[e->rec];
+	char shown[400];
+
+	md_display_path(f->path, shown, sizeof(shown));
+	md_warn(f->store, "%s: dovecot-uidlist names %s twice (UIDs %u and "
+		"%u): UID %u is the message's, as in Dovecot", shown,
+		earlier->key, earlier->uid, later, later);
 
 	free(earlier->key);
 	free(earlier->ext);
@@ -418,9 +425,9 @@ static void give_way(struct md_uidlist *out, struct scan_ent *e)
 /* Keep the records whose file exists, in UID order; map[i] is the scan
  * entry of out->recs[i].  Sets *dropped when a record had no file or
  * gave way to a later one for the same file. */
-static int keep_existing(struct md_uidlist *old, struct scan *sc,
-			 struct md_uidlist *out, struct scan_ent **map,
-			 bool *dropped)
+static int keep_existing(const struct md_folder *f, struct md_uidlist *old,
+			 struct scan *sc, struct md_uidlist *out,
+			 struct scan_ent **map, bool *dropped, size_t *gone)
 {
 	uint64_t ahead[AHEAD];
 	bool gave_way = false;
@@ -447,10 +454,11 @@ static int keep_existing(struct md_uidlist *old, struct scan *sc,
 
 		if (!e) {
 			*dropped = true;
+			++*gone;
 			continue;
 		}
 		if (e->taken) {
-			give_way(out, e);
+			give_way(f, out, e, r->uid);
 			*dropped = gave_way = true;
 		}
 		e->taken = true;
@@ -509,9 +517,10 @@ static int assign_new(struct scan *sc, const char *extra_key,
 }
 
 /* From the uidlist as read (old) and a scan: the uidlist to keep. */
-static int merge(struct md_uidlist *old, struct scan *sc,
+static int merge(const struct md_folder *f, struct md_uidlist *old,
+		 struct scan *sc,
 		 const char *extra_key, struct md_uidlist *out,
-		 struct scan_ent ***map_out, bool *dirty)
+		 struct scan_ent ***map_out, bool *dirty, size_t *gone)
 {
 	/* before drop_given_way(), a file named twice has two slots */
 	struct scan_ent **map = malloc((sc->n + old->n + 1) * sizeof(*map));
@@ -530,7 +539,7 @@ static int merge(struct md_uidlist *old, struct scan *sc,
 		md_uidlist_new_guid(out->guid);	/* as Dovecot adds one */
 	if (old->extra_hdr && !(out->extra_hdr = strdup(old->extra_hdr)))
 		return -1;
-	if (keep_existing(old, sc, out, map, &dropped) < 0 ||
+	if (keep_existing(f, old, sc, out, map, &dropped, gone) < 0 ||
 	    assign_new(sc, extra_key, out, map, &assigned) < 0)
 		return -1;
 	*dirty = dropped || assigned || old->version != 3 || !old->guid[0];
@@ -659,6 +668,7 @@ struct loaded {
 	struct scan sc;
 	struct scan_ent **map;
 	bool dirty, exists;
+	size_t gone;		/* records without a file */
 };
 
 static void loaded_free(struct loaded *l)
@@ -716,7 +726,8 @@ static int load(struct md_folder *f, const char *extra_key, bool locked,
 	if (scan_folder(f->path, &l->sc, 20, err) < 0 ||
 	    confirm_missing(f->path, &old, &l->sc, err) < 0)
 		goto out;
-	if (merge(&old, &l->sc, extra_key, &l->ul, &l->map, &l->dirty) < 0) {
+	if (merge(f, &old, &l->sc, extra_key, &l->ul, &l->map, &l->dirty,
+		  &l->gone) < 0) {
 		pn_error_set(err, PN_ENOMEM, "out of memory");
 		goto out;
 	}
@@ -768,6 +779,7 @@ static int install(struct md_folder *f, struct loaded *l, bool *changed_out,
 	f->n = l->ul.n;
 	f->scan_statted = l->sc.statted;
 	f->scan_trusted = l->sc.trusted;
+	f->records_gone += l->gone;
 	md_uidlist_clear(&f->ul);
 	f->ul = l->ul;
 	memset(&l->ul, 0, sizeof(l->ul));

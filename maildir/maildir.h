@@ -81,6 +81,12 @@ int md_store_open(const char *root, enum md_layout layout, bool read_only,
 void md_store_free(struct md_store **s);
 char md_store_separator(const struct md_store *s);	/* '.' or '/' */
 enum md_layout md_store_layout(const struct md_store *s);
+/* What the library found wrong in another program's files and read the
+ * way Dovecot does, in the words Dovecot would log it: "~/Mail/cur/..:
+ * dovecot-uidlist names 1.M1P1.h twice (UIDs 2 and 5): UID 5 is the
+ * message's, as in Dovecot".  Nothing is said unless fn is set. */
+typedef void md_warn_fn(void *ctx, const char *msg);
+void md_store_set_warn(struct md_store *s, md_warn_fn *fn, void *ctx);
 
 struct md_folder_info {
 	const char *name;	/* UTF-8, "INBOX", "Archive.2024" */

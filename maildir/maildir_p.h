@@ -35,7 +35,13 @@ struct md_store {
 	enum md_layout layout;
 	bool read_only;
 	int lock_timeout_ms;	/* waiting for a dotlock; tests shorten it */
+	md_warn_fn *warn;	/* md_store_set_warn's, or NULL */
+	void *warn_ctx;
 };
+
+/* Tells s's md_warn_fn, if any (printf-like). */
+void md_warn(const struct md_store *s, const char *fmt, ...)
+	PN_PRINTF(2, 3);
 
 /* Tests and tools: how long to wait for dovecot-uidlist.lock. */
 void md_store_set_lock_timeout(struct md_store *s, int ms);
@@ -202,6 +208,11 @@ struct md_folder {
 	/* The last scan: files stat'ed, files whose stamps came from the
 	 * cache (tests, and the numbers behind a slow open). */
 	size_t scan_statted, scan_trusted;
+	/* uidlist records given up by the syncs since the open because
+	 * three scans did not find their file (an expunge, ours or another
+	 * program's, or a fault): the concurrency test, where nothing is
+	 * expunged, wants 0. */
+	size_t records_gone;
 };
 
 /* Rebuild f->msgs from disk; under the uidlist lock when writing.

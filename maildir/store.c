@@ -8,6 +8,7 @@
 #include "maildir.h"
 
 #include <dirent.h>
+#include <stdarg.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -351,6 +352,25 @@ char md_store_separator(const struct md_store *s)
 enum md_layout md_store_layout(const struct md_store *s)
 {
 	return s->layout;
+}
+
+void md_store_set_warn(struct md_store *s, md_warn_fn *fn, void *ctx)
+{
+	s->warn = fn;
+	s->warn_ctx = ctx;
+}
+
+void md_warn(const struct md_store *s, const char *fmt, ...)
+{
+	char msg[1024];
+	va_list ap;
+
+	if (!s->warn)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	s->warn(s->warn_ctx, msg);
 }
 
 void md_store_set_lock_timeout(struct md_store *s, int ms)

@@ -256,9 +256,15 @@ static void test_duplicate_key(void **state)
 /* A uidlist naming one file twice (Dovecot renumbered it and kept the
  * old line): the later UID is the message's, as Dovecot reads it, and
  * the rewritten list names the file once. */
+static void collect_warning(void *ctx, const char *msg)
+{
+	assert_int_equal(pn_buf_printf(ctx, "%s\n", msg), 0);
+}
+
 static void test_uidlist_names_file_twice(void **state)
 {
 	struct env *e = *state;
+	struct pn_buf warned;
 	char *ul;
 
 	put(e, "dovecot-uidlist", "3 V7 N9 G0123456789abcdef0123456789abcdef\n"
@@ -271,7 +277,20 @@ static void test_uidlist_names_file_twice(void **state)
 	put(e, "cur/1.M1P1.h,S=2:2,S", "a\n", 0);
 	put(e, "cur/2.M1P1.h:2,", "b\n", 0);
 	put(e, "cur/3.M1P1.h:2,F", "c\n", 0);
+	pn_buf_init(&warned, 0);
+	md_store_set_warn(e->s, collect_warning, &warned);
 	open_inbox(e, false);
+	md_store_set_warn(e->s, NULL, NULL);
+	/* each duplicate said (the look before the lock and the read under
+	 * it may both say it) */
+	assert_non_null(strstr(pn_buf_cstr(&warned), ": dovecot-uidlist names "
+			       "1.M1P1.h,S=2 twice (UIDs 2 and 5): UID 5 is "
+			       "the message's, as in Dovecot\n"));
+	assert_non_null(strstr(pn_buf_cstr(&warned), "2.M1P1.h twice (UIDs 3 "
+			       "and 7): UID 7"));
+	assert_non_null(strstr(pn_buf_cstr(&warned), "2.M1P1.h twice (UIDs 7 "
+			       "and 8): UID 8"));
+	pn_buf_free(&warned);
 	assert_int_equal(md_folder_count(e->f), 3);
 	assert_int_equal(md_folder_message(e->f, 0)->uid, 5);
 	assert_string_equal(md_folder_message(e->f, 0)->filename,
@@ -494,6 +513,11 @@ static void test_rename_race(void **state)
 	assert_string_equal(e->err.msg, "UID 2: the message is gone (1.M2P1.h "
 					"expunged by another program)");
 	assert_int_equal(e->err.code, PN_ENOTFOUND);
+	/* the next sync gives its record up, and counts it */
+	assert_int_equal(e->f->records_gone, 0);
+	assert_int_equal(md_folder_rescan(e->f, NULL, &e->err), 0);
+	assert_int_equal(e->f->records_gone, 1);
+	assert_null(md_folder_by_uid(e->f, 2));
 }
 
 /* Renames flags back and forth in cur/ until *stop (shared memory) is
@@ -578,6 +602,7 @@ static void test_sync_under_renamer(void **state)
 	assert_int_equal(waitpid(pid, &status, 0), pid);
 	assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
 	assert_int_equal(md_folder_count(e->f), N + (size_t)syncs / 4);
+	assert_int_equal(e->f->records_gone, 0);
 	/* no message numbered twice: the next UID is the appends' only */
 	assert_int_equal(md_folder_uidnext(e->f), next);
 	assert_int_equal(next, N + 1 + syncs / 4);
