@@ -71,7 +71,7 @@ def run(info, seconds):
             except OSError:
                 lines = []
             for ln in lines[1:]:
-                uid, _sp, rest = ln.partition(" ")
+                uid = ln.partition(" ")[0]
                 if " :" in ln and uid.isdigit():
                     first.setdefault(ln.split(" :", 1)[1].split(",")[0],
                                      int(uid))
