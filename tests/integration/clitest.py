@@ -174,16 +174,20 @@ def message(subject, body=b"hello\r\n", extra=b""):
 ATTACHMENT = bytes(range(256)) * 40
 
 
-def multipart(subject):
-    """A text part and ATTACHMENT in base64."""
+def multipart_parts():
+    """(body, headers) of a text part and ATTACHMENT in base64."""
     att = base64.encodebytes(ATTACHMENT).replace(b"\n", b"\r\n")
     body = (b"--b1\r\nContent-Type: text/plain; charset=utf-8\r\n\r\nsee attached\r\n"
             b"--b1\r\nContent-Type: application/octet-stream; name=\"data.bin\"\r\n"
             b"Content-Disposition: attachment; filename=\"data.bin\"\r\n"
             b"Content-Transfer-Encoding: base64\r\n\r\n" + att +
             b"--b1--\r\n")
-    return message(subject, body,
-                   b"MIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=b1\r\n")
+    return body, b"MIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=b1\r\n"
+
+
+def multipart(subject):
+    """A text part and ATTACHMENT in base64."""
+    return message(subject, *multipart_parts())
 
 
 def start(tmp):

@@ -29,7 +29,6 @@ alice's Maildir, dovecot.fix_mail_owner(info) gives the files back before
 Dovecot looks at them.
 """
 
-import base64
 import json
 import os
 import re
@@ -38,6 +37,7 @@ import sys
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import clitest  # noqa: E402 - next to this file
 from clitest import (  # noqa: E402
+    ATTACHMENT,
     CTX,
     Fail,
     appended,
@@ -45,6 +45,7 @@ from clitest import (  # noqa: E402
     eq,
     imap,
     imap_fetch_raw,
+    multipart_parts,
     mutf7,
     ok,
     run,
@@ -236,19 +237,9 @@ def message(subject, body=b"hello\r\n", extra=b"", frm=b"Ann Example <ann@exampl
             b"Message-ID: <" + mid + b"@example.org>\r\n" + extra + b"\r\n" + body)
 
 
-ATTACHMENT = bytes(range(256)) * 40
-
-
 def multipart(subject, frm):
-    att = base64.encodebytes(ATTACHMENT).replace(b"\n", b"\r\n")
-    body = (b"--b1\r\nContent-Type: text/plain; charset=utf-8\r\n\r\nsee attached\r\n"
-            b"--b1\r\nContent-Type: application/octet-stream; name=\"data.bin\"\r\n"
-            b"Content-Disposition: attachment; filename=\"data.bin\"\r\n"
-            b"Content-Transfer-Encoding: base64\r\n\r\n" + att +
-            b"--b1--\r\n")
-    return message(subject, body,
-                   b"MIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=b1\r\n",
-                   frm=frm, mid=b"multipart")
+    body, headers = multipart_parts()
+    return message(subject, body, headers, frm=frm, mid=b"multipart")
 
 
 # name: (message, flags for imaplib, INTERNALDATE)

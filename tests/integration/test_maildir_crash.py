@@ -62,18 +62,7 @@ LETTER_FLAGS = {v: k for k, v in IMAP_FLAGS.items()}
 IMAP_TIMEOUT = 30
 
 
-class Fail(Exception):
-    pass
-
-
-def check(cond, what):
-    if not cond:
-        raise Fail(what)
-
-
-def eq(got, want, what=""):
-    if got != want:
-        raise Fail("%s: got %r, want %r" % (what, got, want))
+from clitest import Fail, check, eq  # noqa: E402,F401 - shared checks
 
 
 # ---- messages ------------------------------------------------------------
